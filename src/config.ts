@@ -1,0 +1,256 @@
+import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { resolve } from 'node:path'
+import { parse as parseDotenv } from 'dotenv'
+import { readFileSync } from 'node:fs'
+import envSchema from 'env-schema'
+
+export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
+export type AuthModeName = (typeof AUTH_MODES)[number]
+export const TRANSPORTS = ['http', 'stdio'] as const
+export const TOKEN_VALIDATIONS = ['auto', 'local', 'remote'] as const
+
+export interface Config {
+  authMode: AuthModeName
+  transport: (typeof TRANSPORTS)[number]
+  host: string
+  port: number
+  baseUrl: string
+  /** Unset: the embedded auth serves `${baseUrl}/auth/v1`. */
+  supabaseUrl: string | undefined
+  supabaseAnonKey: string | undefined
+  supabaseJwtSecret: string | undefined
+  /** Unset: embedded PGlite in `${dataDir}/pgdata`. */
+  databaseUrl: string | undefined
+  dataDir: string
+  logLevel: string
+  corsOrigins: string[]
+  redisUrl: string | undefined
+  trustProxy: boolean
+  jwksUrl: string | undefined
+  jwtIssuer: string
+  jwtAudience: string
+  tokenCacheTtlSeconds: number
+  tokenValidation: (typeof TOKEN_VALIDATIONS)[number]
+  upstreamTimeoutMs: number
+  embeddedAuth: {
+    enabled: boolean
+    disableSignup: boolean
+    autoconfirm: boolean
+    siteUrl: string
+    uriAllowList: string[]
+    jwtExpirySeconds: number
+    refreshTokenReuseIntervalSeconds: number
+    minPasswordLength: number
+    /** Social providers the local sign-in page stands in for. */
+    externalProviders: string[]
+  }
+  /** Where the server's own supabase-js client points: the real project or the embedded auth. */
+  effectiveSupabaseUrl: string
+  effectiveAnonKey: string
+}
+
+/** Thrown for a configuration that cannot start; `problems` holds one line per variable. */
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+/** Names deployments of the earlier server used; read only when the new name is unset. */
+export const LEGACY_ALIASES: Record<string, string> = {
+  AUTH_MODE: 'ATOMS_FASTMCP_AUTH_MODE',
+  BASE_URL: 'ATOMS_FASTMCP_BASE_URL',
+  PORT: 'ATOMS_FASTMCP_PORT',
+  TRANSPORT: 'ATOMS_FASTMCP_TRANSPORT',
+  SUPABASE_URL: 'NEXT_PUBLIC_SUPABASE_URL',
+  SUPABASE_ANON_KEY: 'NEXT_PUBLIC_SUPABASE_ANON_KEY',
+}
+
+/** The anon key the embedded auth hands out when none is configured; it grants nothing by itself. */
+export const EMBEDDED_ANON_KEY = 'sb_publishable_atoms_local_embedded_auth'
+
+const schema = {
+  type: 'object',
+  properties: {
+    AUTH_MODE: { type: 'string', enum: [...AUTH_MODES], default: 'oauth' },
+    TRANSPORT: { type: 'string', enum: [...TRANSPORTS], default: 'http' },
+    HOST: { type: 'string', minLength: 1, default: 'localhost' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
+    BASE_URL: { type: 'string' },
+    SUPABASE_URL: { type: 'string' },
+    SUPABASE_ANON_KEY: { type: 'string' },
+    SUPABASE_JWT_SECRET: { type: 'string' },
+    DATABASE_URL: { type: 'string' },
+    DATA_DIR: { type: 'string', minLength: 1, default: './.data' },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    CORS_ORIGINS: { type: 'string', default: '' },
+    REDIS_URL: { type: 'string' },
+    TRUST_PROXY: { type: 'boolean', default: false },
+    JWKS_URL: { type: 'string' },
+    JWT_ISSUER: { type: 'string' },
+    JWT_AUDIENCE: { type: 'string', minLength: 1, default: 'authenticated' },
+    TOKEN_CACHE_TTL: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
+    TOKEN_VALIDATION: { type: 'string', enum: [...TOKEN_VALIDATIONS], default: 'auto' },
+    UPSTREAM_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 5000 },
+    AUTH_DISABLE_SIGNUP: { type: 'boolean', default: false },
+    AUTH_AUTOCONFIRM: { type: 'boolean', default: true },
+    AUTH_SITE_URL: { type: 'string' },
+    AUTH_URI_ALLOW_LIST: { type: 'string', default: '' },
+    AUTH_JWT_EXPIRY: { type: 'integer', minimum: 30, maximum: 604800, default: 3600 },
+    AUTH_REFRESH_TOKEN_REUSE_INTERVAL: { type: 'integer', minimum: 0, maximum: 3600, default: 10 },
+    AUTH_PASSWORD_MIN_LENGTH: { type: 'integer', minimum: 6, maximum: 72, default: 6 },
+    AUTH_EXTERNAL_PROVIDERS: { type: 'string', default: 'github,google' },
+  },
+} as const
+
+const ACCEPTS: Record<string, string> = {
+  AUTH_MODE: `one of ${AUTH_MODES.join(', ')}`,
+  TRANSPORT: `one of ${TRANSPORTS.join(', ')}`,
+  PORT: 'an integer from 0 to 65535',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  TOKEN_VALIDATION: `one of ${TOKEN_VALIDATIONS.join(', ')}`,
+  TOKEN_CACHE_TTL: 'an integer number of seconds from 0 to 3600',
+  UPSTREAM_TIMEOUT_MS: 'an integer number of milliseconds from 100 to 120000',
+  AUTH_JWT_EXPIRY: 'an integer number of seconds from 30 to 604800',
+  AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
+  AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
+  TRUST_PROXY: 'true or false',
+  AUTH_DISABLE_SIGNUP: 'true or false',
+  AUTH_AUTOCONFIRM: 'true or false',
+}
+
+/**
+ * Merges `.env` (when present) under the process environment, then fills each new
+ * name from its legacy alias, so an old deployment's variables keep working.
+ */
+export function collectEnv(env: NodeJS.ProcessEnv, envFile: string | undefined): Record<string, string> {
+  const merged: Record<string, string> = {}
+  if (envFile && existsSync(envFile)) Object.assign(merged, parseDotenv(readFileSync(envFile)))
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value
+  for (const [name, legacy] of Object.entries(LEGACY_ALIASES)) {
+    if ((merged[name] === undefined || merged[name] === '') && merged[legacy]) merged[name] = merged[legacy]
+  }
+  // An empty assignment in .env means "unset", as the examples there show.
+  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key]
+  return merged
+}
+
+function checkUrl(problems: string[], name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    problems.push(`${name}: "${value}" is not a URL; it accepts an absolute http(s) URL such as https://example.com`)
+    return undefined
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`${name}: "${value}" must use http or https`)
+    return undefined
+  }
+  return value.replace(/\/+$/, '')
+}
+
+function checkDatabaseUrl(problems: string[], value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  try {
+    const url = new URL(value)
+    if (url.protocol === 'postgres:' || url.protocol === 'postgresql:') return value
+  } catch {
+    /* reported below */
+  }
+  problems.push('DATABASE_URL: accepts a postgres:// or postgresql:// connection URL, or unset for the embedded database')
+  return undefined
+}
+
+function listOf(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+}
+
+/** The URL a browser on this machine uses for a bind address. */
+function urlHostFor(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost'
+  return isIP(host) === 6 ? `[${host}]` : host
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { envFile?: string } = { envFile: resolve('.env') },
+): Config {
+  const data = collectEnv(env, options.envFile)
+  const problems: string[] = []
+  let raw: Record<string, any> = { ...data }
+  try {
+    raw = envSchema({ schema, data, dotenv: false })
+  } catch (error: any) {
+    for (const item of error?.errors ?? []) {
+      const name = String(item.instancePath ?? '').replace(/^\//, '') || item.params?.missingProperty || 'environment'
+      const given = data[name] === undefined ? '' : ` (got "${data[name]}")`
+      problems.push(`${name}: accepts ${ACCEPTS[name] ?? item.message}${given}`)
+    }
+    if (problems.length === 0) problems.push(String(error?.message ?? error))
+  }
+
+  const port: number = raw.PORT
+  const supabaseUrl = checkUrl(problems, 'SUPABASE_URL', raw.SUPABASE_URL)
+  const baseUrl = checkUrl(problems, 'BASE_URL', raw.BASE_URL) ?? `http://${urlHostFor(raw.HOST)}:${port}`
+  const siteUrl = checkUrl(problems, 'AUTH_SITE_URL', raw.AUTH_SITE_URL) ?? baseUrl
+  const jwksSetting: string | undefined = raw.JWKS_URL
+  const jwksUrl = jwksSetting === 'none' ? undefined : checkUrl(problems, 'JWKS_URL', jwksSetting)
+  const databaseUrl = checkDatabaseUrl(problems, raw.DATABASE_URL)
+  const redisUrl: string | undefined = raw.REDIS_URL
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('REDIS_URL: accepts a redis:// or rediss:// URL, or unset to keep rate limits in memory')
+  }
+  const effectiveSupabaseUrl = supabaseUrl ?? baseUrl
+  if (raw.AUTH_MODE === 'jwt' && supabaseUrl !== undefined && jwksSetting === 'none' && !raw.SUPABASE_JWT_SECRET) {
+    problems.push('AUTH_MODE: jwt needs a key source; set SUPABASE_JWT_SECRET (HS256 projects) or leave JWKS_URL unset to use the project JWKS')
+  }
+  if (supabaseUrl !== undefined && !raw.SUPABASE_ANON_KEY) {
+    problems.push('SUPABASE_ANON_KEY: required with SUPABASE_URL; accepts the project anon or publishable key')
+  }
+  if (raw.SUPABASE_JWT_SECRET !== undefined && String(raw.SUPABASE_JWT_SECRET).length < 32) {
+    problems.push('SUPABASE_JWT_SECRET: accepts the project JWT secret, at least 32 characters')
+  }
+  if (problems.length) throw new ConfigError([...new Set(problems)])
+
+  return {
+    authMode: raw.AUTH_MODE,
+    transport: raw.TRANSPORT,
+    host: raw.HOST,
+    port,
+    baseUrl: baseUrl!,
+    supabaseUrl,
+    supabaseAnonKey: raw.SUPABASE_ANON_KEY,
+    supabaseJwtSecret: raw.SUPABASE_JWT_SECRET,
+    databaseUrl,
+    dataDir: resolve(raw.DATA_DIR),
+    logLevel: raw.LOG_LEVEL,
+    corsOrigins: listOf(raw.CORS_ORIGINS),
+    redisUrl,
+    trustProxy: raw.TRUST_PROXY,
+    jwksUrl: jwksSetting === 'none' ? undefined : (jwksUrl ?? `${effectiveSupabaseUrl}/auth/v1/.well-known/jwks.json`),
+    jwtIssuer: raw.JWT_ISSUER ?? `${effectiveSupabaseUrl}/auth/v1`,
+    jwtAudience: raw.JWT_AUDIENCE,
+    tokenCacheTtlSeconds: raw.TOKEN_CACHE_TTL,
+    tokenValidation: raw.TOKEN_VALIDATION,
+    upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
+    embeddedAuth: {
+      enabled: supabaseUrl === undefined,
+      disableSignup: raw.AUTH_DISABLE_SIGNUP,
+      autoconfirm: raw.AUTH_AUTOCONFIRM,
+      siteUrl,
+      uriAllowList: listOf(raw.AUTH_URI_ALLOW_LIST),
+      jwtExpirySeconds: raw.AUTH_JWT_EXPIRY,
+      refreshTokenReuseIntervalSeconds: raw.AUTH_REFRESH_TOKEN_REUSE_INTERVAL,
+      minPasswordLength: raw.AUTH_PASSWORD_MIN_LENGTH,
+      externalProviders: listOf(raw.AUTH_EXTERNAL_PROVIDERS).map((p) => p.toLowerCase()),
+    },
+    effectiveSupabaseUrl,
+    effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,
+  }
+}

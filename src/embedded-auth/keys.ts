@@ -1,0 +1,48 @@
+import { createHmac, randomUUID, hkdfSync } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose'
+
+export interface SigningKeys {
+  kid: string
+  privateKey: CryptoKey
+  publicJwk: JWK
+  /** Secret for deriving refresh tokens from their row ids; derived from the signing key. */
+  refreshTokenSecret: Buffer
+}
+
+const KEY_FILE = 'auth-signing-key.json'
+
+/**
+ * Loads the ES256 signing key from the data folder, creating it on first start. Keeping it
+ * there is what lets tokens issued before a restart verify against the JWKS after it.
+ */
+export async function loadSigningKeys(dataDir: string): Promise<SigningKeys> {
+  const file = join(dataDir, KEY_FILE)
+  let stored: { kid: string; privateJwk: JWK }
+  if (existsSync(file)) {
+    stored = JSON.parse(readFileSync(file, 'utf8'))
+  } else {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+    stored = { kid: randomUUID(), privateJwk: await exportJWK(privateKey) }
+    mkdirSync(dataDir, { recursive: true })
+    // Write then rename, so a crash never leaves a half-written key behind.
+    writeFileSync(`${file}.tmp`, JSON.stringify(stored, null, 2), { mode: 0o600 })
+    renameSync(`${file}.tmp`, file)
+  }
+  const privateKey = (await importJWK({ ...stored.privateJwk, alg: 'ES256' }, 'ES256')) as CryptoKey
+  const { d: _private, ...publicPart } = stored.privateJwk
+  const publicJwk: JWK = { alg: 'ES256', crv: publicPart.crv, key_ops: ['verify'], kid: stored.kid, kty: 'EC', use: 'sig', x: publicPart.x, y: publicPart.y }
+  const refreshTokenSecret = Buffer.from(hkdfSync('sha256', Buffer.from(stored.privateJwk.d!, 'base64url'), 'atoms-mcp', 'refresh-token', 32))
+  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret }
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
+
+/** The 12-character `[a-z2-7]` refresh token for a row id, the legacy GoTrue shape. */
+export function refreshTokenFor(secret: Buffer, rowId: string): string {
+  const mac = createHmac('sha256', secret).update(rowId).digest()
+  let out = ''
+  for (let i = 0; i < 12; i++) out += ALPHABET[mac[i]! & 31]
+  return out
+}

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../config.ts'
+import type { Db } from '../db/db.ts'
+import type { AuthContext } from './context.ts'
+import { GoTrueError, goTrueErrorHandler, sendGoTrueError } from './errors.ts'
+import type { SigningKeys } from './keys.ts'
+import { authorizeRoutes } from './routes/authorize.ts'
+import { discoveryRoutes } from './routes/discovery.ts'
+import { localProviderRoutes, LOCAL_PROVIDER_PATH } from './routes/local-provider.ts'
+import { signupRoutes } from './routes/signup.ts'
+import { tokenRoutes } from './routes/token.ts'
+import { userRoutes } from './routes/user.ts'
+import { makeVerifier } from './tokens.ts'
+
+export interface EmbeddedAuthOptions {
+  config: Config
+  db: Db
+  keys: SigningKeys
+}
+
+// Browsers open these without headers, so the gateway never asks them for an API key.
+const OPEN_PATHS = ['/authorize', '/callback', '/verify', LOCAL_PROVIDER_PATH]
+
+/**
+ * A local stand-in for Supabase Auth (GoTrue), for development and single-node use: enough
+ * of its wire contract that supabase-js works against it unchanged.
+ */
+export async function embeddedAuth(app: FastifyInstance, options: EmbeddedAuthOptions) {
+  const externalUrl = `${options.config.baseUrl}/auth/v1`
+  const ctx: AuthContext = {
+    ...options,
+    externalUrl,
+    tokens: { issuer: externalUrl, expirySeconds: options.config.embeddedAuth.jwtExpirySeconds },
+    verify: makeVerifier(options.keys) as AuthContext['verify'],
+  }
+
+  app.setErrorHandler(goTrueErrorHandler)
+  app.setNotFoundHandler((request, reply) => sendGoTrueError(request, reply, new GoTrueError(404, 'not_found', 'Not Found')))
+
+  // supabase-js posts `Content-Type: application/json` with no body to /logout; GoTrue accepts that.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = String(body)
+    if (text.trim() === '') return done(null, {})
+    try {
+      done(null, JSON.parse(text))
+    } catch (error: any) {
+      const parseError: any = new Error(error.message)
+      parseError.code = 'FST_ERR_CTP_INVALID_JSON_BODY'
+      parseError.statusCode = 400
+      done(parseError, undefined)
+    }
+  })
+
+  const requiredKey = options.config.supabaseAnonKey
+  if (requiredKey) {
+    app.addHook('onRequest', async (request, reply) => {
+      const path = request.url.slice(request.url.indexOf('/auth/v1') + '/auth/v1'.length).split('?')[0]!
+      if (OPEN_PATHS.some((open) => path === open || path.startsWith(`${open}/`))) return
+      const query = request.query as Record<string, unknown> | undefined
+      const given = request.headers.apikey ?? query?.apikey
+      if (given === requiredKey) return
+      return reply
+        .code(401)
+        .send({ message: given ? 'Invalid API key' : 'No API key found in request', hint: 'No `apikey` request header or url param was found.' })
+    })
+  }
+
+  for (const routes of [tokenRoutes, userRoutes, signupRoutes, authorizeRoutes, localProviderRoutes, discoveryRoutes]) {
+    await app.register(routes, { ctx })
+  }
+}

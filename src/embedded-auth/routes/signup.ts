@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import type { AuthContext } from '../context.ts'
+import { GoTrueError, validationFailed } from '../errors.ts'
+import { createSession, issueRefreshToken } from '../sessions.ts'
+import { sessionResponse } from '../tokens.ts'
+import { findUserByEmail, hashPassword, insertUser, userJson, withIdentities } from '../users.ts'
+
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+const str = (value: unknown) => (typeof value === 'string' ? value : '')
+
+export function checkEmail(email: string): string {
+  const trimmed = email.trim().toLowerCase()
+  if (trimmed === '') throw validationFailed('An email address is required')
+  if (trimmed.length > 255) throw validationFailed('An email address is too long')
+  if (!EMAIL_PATTERN.test(trimmed)) throw validationFailed('Unable to validate email address: invalid format')
+  return trimmed
+}
+
+export function checkPasswordPolicy(password: string, minLength: number): void {
+  if (password === '') throw validationFailed('Signup requires a valid password')
+  if (password.length > 72) throw validationFailed('Password cannot be longer than 72 characters')
+  if (password.length < minLength) {
+    throw new GoTrueError(422, 'weak_password', `Password should be at least ${minLength} characters.`, { weak_password: { reasons: ['length'] } })
+  }
+}
+
+export async function signupRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
+  const settings = ctx.config.embeddedAuth
+
+  app.post('/signup', { schema: { body: { type: 'object' } } }, async (request) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    if (settings.disableSignup) throw new GoTrueError(422, 'signup_disabled', 'Signups not allowed for this instance')
+    const rawEmail = str(body.email)
+    const phone = str(body.phone)
+    if (rawEmail && phone) throw validationFailed('Only an email address or phone number should be provided on signup.')
+    if (!rawEmail && !phone) throw new GoTrueError(422, 'anonymous_provider_disabled', 'Anonymous sign-ins are disabled')
+    if (phone) throw new GoTrueError(422, 'phone_provider_disabled', 'Phone signups are disabled')
+    const email = checkEmail(rawEmail)
+    const password = str(body.password)
+    checkPasswordPolicy(password, settings.minPasswordLength)
+    const metadata = body.data && typeof body.data === 'object' && !Array.isArray(body.data) ? (body.data as Record<string, unknown>) : {}
+
+    const existing = await findUserByEmail(ctx.db, email)
+    if (existing) {
+      if (settings.autoconfirm) throw new GoTrueError(422, 'user_already_exists', 'User already registered')
+      // Without autoconfirm GoTrue answers as if it worked, so sign-up cannot list accounts.
+      const now = new Date().toISOString()
+      return { id: randomUUID(), aud: 'authenticated', role: 'authenticated', email, phone: '', confirmation_sent_at: now,
+        app_metadata: { provider: 'email', providers: ['email'] }, user_metadata: {}, identities: [], created_at: now, updated_at: now, is_anonymous: false }
+    }
+
+    const passwordHash = await hashPassword(password)
+    return ctx.db.transaction(async (tx) => {
+      const user = await insertUser(tx, { email, passwordHash, confirmed: settings.autoconfirm, provider: 'email', userMetadata: metadata })
+      const full = await withIdentities(tx, user)
+      if (!settings.autoconfirm) return userJson(full)
+      const session = await createSession(tx, user.id, 'password')
+      const refreshToken = await issueRefreshToken(tx, ctx.keys.refreshTokenSecret, session, null)
+      return sessionResponse(ctx.keys, ctx.tokens, full, session, refreshToken)
+    }).catch((error: any) => {
+      // Two sign-ups of one email at once: the unique index decides, the loser hears why.
+      if (error?.code === '23505') throw new GoTrueError(422, 'user_already_exists', 'User already registered')
+      throw error
+    })
+  })
+}

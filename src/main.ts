@@ -1,0 +1,61 @@
+import { ConfigError, loadConfig, type Config } from './config.ts'
+import { startServer } from './server.ts'
+
+function banner(config: Config, url: string, dbKind: string): string {
+  const auth = config.embeddedAuth.enabled
+    ? `embedded (a local stand-in for Supabase Auth, for development and single-node use) at ${config.baseUrl}/auth/v1`
+    : `Supabase project at ${config.supabaseUrl}`
+  const database = dbKind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL from DATABASE_URL'
+  const lines = [
+    `atoms-mcp listening on ${url} (public URL ${config.baseUrl})`,
+    `  auth mode : ${config.authMode}`,
+    `  auth      : ${auth}`,
+    `  database  : ${database}`,
+  ]
+  if (config.embeddedAuth.enabled) {
+    lines.push(`  anon key  : ${config.effectiveAnonKey}`)
+    lines.push('  add a user: npm run user -- add you@example.com')
+  }
+  return lines.join('\n')
+}
+
+async function main() {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`atoms-mcp cannot start, the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const server = await startServer(config).catch((error: any) => {
+    process.stderr.write(`atoms-mcp cannot start: ${error?.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT)` : (error?.message ?? error)}\n`)
+    process.exit(1)
+  })
+  process.stderr.write(`${banner(config, server.url, server.db.kind)}\n`)
+
+  let stopping = false
+  const stop = (signal: string) => {
+    if (stopping) return
+    stopping = true
+    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    const force = setTimeout(() => {
+      server.app.log.error('shutdown took longer than 10 s; exiting')
+      process.exit(1)
+    }, 10_000)
+    force.unref()
+    server.close().then(
+      () => process.exit(0),
+      (error) => {
+        server.app.log.error({ err: error }, 'error while shutting down')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+await main()

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppDeps } from './app.ts'
+import type { Config } from './config.ts'
+import type { Db } from './db/db.ts'
+import { openDatabase } from './db/open.ts'
+
+export interface RunningServer {
+  app: FastifyInstance
+  db: Db
+  /** The URL it actually listens on (the port is known even when 0 was asked for). */
+  url: string
+  close(): Promise<void>
+}
+
+/** Opens the database, builds the app and listens: what `npm start` and end-to-end tests share. */
+export async function startServer(config: Config, deps: Partial<AppDeps> = {}): Promise<RunningServer> {
+  const db = deps.db ?? (await openDatabase(config))
+  let app: FastifyInstance
+  try {
+    app = await buildApp(config, { ...deps, db })
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    if (!deps.db) await db.close().catch(() => {})
+    throw error
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  let closing: Promise<void> | undefined
+  return {
+    app,
+    db,
+    url: `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await app.close()
+        if (!deps.db) await db.close()
+      })()
+      return closing
+    },
+  }
+}

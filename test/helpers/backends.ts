@@ -1,0 +1,70 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import type { Db } from '../../src/db/db.ts'
+import { openPglite } from '../../src/db/pglite.ts'
+import { openPostgres } from '../../src/db/postgres.ts'
+
+export interface Backend {
+  name: 'pglite' | 'postgres'
+  /** A fresh, empty database; `dispose` removes it. */
+  create(): Promise<{ db: Db; url?: string; dataDir: string; dispose(): Promise<void> }>
+}
+
+export function tempDir(prefix = 'atoms-mcp-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+const pglite: Backend = {
+  name: 'pglite',
+  async create() {
+    const dataDir = tempDir()
+    const db = await openPglite(join(dataDir, 'pgdata'))
+    return {
+      db,
+      dataDir,
+      async dispose() {
+        await db.close().catch(() => {})
+        rmSync(dataDir, { recursive: true, force: true })
+      },
+    }
+  },
+}
+
+let counter = 0
+
+/** Each call makes its own database on the test server, so test files never share state. */
+const postgres = (serverUrl: string): Backend => ({
+  name: 'postgres',
+  async create() {
+    const name = `atoms_test_${process.pid}_${Date.now().toString(36)}_${counter++}`
+    const admin = new pg.Client({ connectionString: serverUrl })
+    await admin.connect()
+    await admin.query(`create database ${name}`)
+    await admin.end()
+    const url = new URL(serverUrl)
+    url.pathname = `/${name}`
+    const db = await openPostgres(url.toString())
+    const dataDir = tempDir()
+    return {
+      db,
+      url: url.toString(),
+      dataDir,
+      async dispose() {
+        await db.close().catch(() => {})
+        const cleanup = new pg.Client({ connectionString: serverUrl })
+        await cleanup.connect()
+        await cleanup.query(`drop database if exists ${name} with (force)`).catch(() => {})
+        await cleanup.end()
+        rmSync(dataDir, { recursive: true, force: true })
+      },
+    }
+  },
+})
+
+/** PGlite always; a real PostgreSQL server too when `npm test` started one. */
+export function backends(): Backend[] {
+  const url = process.env.TEST_DATABASE_URL
+  return url ? [pglite, postgres(url)] : [pglite]
+}
