@@ -1,0 +1,19 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { AuthModeName } from '../config.ts'
+import type { UserContext } from './user-context.ts'
+
+/**
+ * How a caller proves who they are. Four implementations (oauth, simple, bearer, jwt); the
+ * server holds exactly one, picked by `AUTH_MODE`.
+ */
+export interface AuthMode {
+  readonly name: AuthModeName
+  /**
+   * Verifies a bearer token and says whose it is. Throws an `AuthError` (see errors.ts):
+   * `InvalidTokenError` for a bad token, `UpstreamUnavailableError` when Supabase cannot be asked.
+   */
+  authenticate(token: string): Promise<UserContext>
+  /** The mode's own public routes (simple: `/auth/login`...; oauth: the authorization server). */
+  routes?: FastifyPluginAsync
+  close?(): Promise<void>
+}
