@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import bcrypt from 'bcryptjs'
+import bcrypt from 'bcrypt'
 import type { Queryable } from '../db/db.ts'
 
 export interface UserRow {

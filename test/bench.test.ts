@@ -1,0 +1,21 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+
+// Keeps `npm run bench` working; the figures themselves are never asserted.
+t.test('the benchmark runs in smoke mode and writes its figures', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const out = join(dir, 'figures.json')
+  const run = spawnSync(process.execPath, ['scripts/bench.ts', '--smoke', '--connections', '4', '--json', out], { encoding: 'utf8', timeout: 120_000 })
+  t.equal(run.status, 0, run.stderr)
+  t.match(run.stdout, /line\s+req\/s\s+p50 ms\s+p99 ms/)
+  const figures = JSON.parse(readFileSync(out, 'utf8'))
+  t.ok(figures.rows.length >= 3, 'every line reported')
+  for (const row of figures.rows) {
+    t.ok(row.requestsPerSecond > 0, `${row.name} served requests`)
+    t.equal(row.errors, 0, `${row.name} had no connection errors`)
+  }
+})
