@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
+import { spawn } from 'node:child_process'
+import { freePort } from './lib/ports.ts'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.ts'
 
 const { values: args } = parseArgs({
@@ -59,6 +61,38 @@ async function signUp(base: string, email: string) {
   return (await response.json()) as { access_token: string; refresh_token: string; user: { id: string } }
 }
 
+/** A JSON-RPC `tools/call` as MCP clients send it over Streamable HTTP. */
+function toolsCall(url: string, token: string, name: string, args: Record<string, unknown> = {}): autocannon.Options {
+  return {
+    url,
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }),
+  }
+}
+
+const stopReference: (() => void)[] = []
+/** The SDK's stateless Express pattern in its own process, checking tokens of the jwt server. */
+async function referenceServer(auth: ServerProcess): Promise<string> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['scripts/bench-reference/stateless-express.ts'], {
+    env: { ...process.env, PORT: String(port), JWKS_URL: `${auth.url}/auth/v1/.well-known/jwks.json`, JWT_ISSUER: `${auth.url}/auth/v1` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  stopReference.push(() => child.kill())
+  const url = `http://127.0.0.1:${port}`
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/ready`).then((r) => r.ok, () => false)) return url
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('the reference server did not start')
+}
+
 const lines: Line[] = [
   {
     name: 'bare /health',
@@ -88,6 +122,15 @@ const lines: Line[] = [
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email, password: PASSWORD }),
       }
+    },
+  },
+  {
+    name: 'reference: SDK stateless Express, tools/call whoami',
+    async prepare() {
+      const s = await server('jwt')
+      const session = await signUp(s.url, `reference-${Date.now()}@bench.local`)
+      // The reference checks the JWKS of the same auth, so the token is the same kind.
+      return toolsCall(`${await referenceServer(s)}/mcp`, session.access_token, 'whoami')
     },
   },
 ]
@@ -133,6 +176,7 @@ async function main() {
       rows.push(await run(line))
     }
   } finally {
+    stopReference.forEach((stop) => stop())
     await Promise.all([...servers.values()].map((s) => s.stop()))
   }
   process.stdout.write(`\n${table(rows)}\n`)
