@@ -20,6 +20,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     db: Db
+    /** Every route registered, for the bad-input suite that walks them all. */
+    routeTable: { method: string; url: string }[]
   }
 }
 
@@ -38,6 +40,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
   app.decorate('config', config)
   app.decorate('db', deps.db)
+  const routeTable: { method: string; url: string }[] = []
+  app.decorate('routeTable', routeTable)
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url })
+  })
 
   app.setErrorHandler(genericErrorHandler)
   app.setNotFoundHandler((request, reply) => {
