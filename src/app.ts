@@ -7,6 +7,7 @@ import { healthRoutes } from './health.ts'
 import { loggerOptions } from './log.ts'
 import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
+import { authorizationServerMetadata } from './embedded-auth/oauth-server/routes.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
@@ -66,6 +67,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   if (config.embeddedAuth.enabled) {
     const keys = await loadSigningKeys(config.dataDir)
     await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
+    // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
+    app.get('/.well-known/oauth-authorization-server/auth/v1', async (_request, reply) => {
+      if (!config.embeddedAuth.oauthServer.enabled) {
+        return reply.code(404).send({ code: 'feature_disabled', error_code: 'feature_disabled', message: 'OAuth server is disabled', msg: 'OAuth server is disabled' })
+      }
+      return reply.header('cache-control', 'public, max-age=600').send(authorizationServerMetadata(config))
+    })
   }
   return app
 }

@@ -44,6 +44,14 @@ export interface Config {
     minPasswordLength: number
     /** Social providers the local sign-in page stands in for. */
     externalProviders: string[]
+    /** The OAuth 2.1 server of Supabase Auth, with a local consent page for the project's web app. */
+    oauthServer: {
+      enabled: boolean
+      allowDynamicRegistration: boolean
+      /** Path on the site (AUTH_SITE_URL) that hosts the consent page. */
+      authorizationPath: string
+      authorizationTtlSeconds: number
+    }
   }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
@@ -104,6 +112,10 @@ const schema = {
     AUTH_REFRESH_TOKEN_REUSE_INTERVAL: { type: 'integer', minimum: 0, maximum: 3600, default: 10 },
     AUTH_PASSWORD_MIN_LENGTH: { type: 'integer', minimum: 6, maximum: 72, default: 6 },
     AUTH_EXTERNAL_PROVIDERS: { type: 'string', default: 'github,google' },
+    AUTH_OAUTH_SERVER_ENABLED: { type: 'boolean', default: true },
+    AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: { type: 'boolean', default: false },
+    AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: { type: 'string', pattern: '^/', default: '/auth/v1/local-consent' },
+    AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: { type: 'integer', minimum: 60, maximum: 3600, default: 600 },
   },
 } as const
 
@@ -121,6 +133,10 @@ const ACCEPTS: Record<string, string> = {
   TRUST_PROXY: 'true or false',
   AUTH_DISABLE_SIGNUP: 'true or false',
   AUTH_AUTOCONFIRM: 'true or false',
+  AUTH_OAUTH_SERVER_ENABLED: 'true or false',
+  AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: 'true or false',
+  AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: 'a path starting with /',
+  AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: 'an integer number of seconds from 60 to 3600',
 }
 
 /**
@@ -249,6 +265,12 @@ export function loadConfig(
       refreshTokenReuseIntervalSeconds: raw.AUTH_REFRESH_TOKEN_REUSE_INTERVAL,
       minPasswordLength: raw.AUTH_PASSWORD_MIN_LENGTH,
       externalProviders: listOf(raw.AUTH_EXTERNAL_PROVIDERS).map((p) => p.toLowerCase()),
+      oauthServer: {
+        enabled: raw.AUTH_OAUTH_SERVER_ENABLED,
+        allowDynamicRegistration: raw.AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION,
+        authorizationPath: raw.AUTH_OAUTH_SERVER_AUTHORIZATION_PATH,
+        authorizationTtlSeconds: raw.AUTH_OAUTH_SERVER_AUTHORIZATION_TTL,
+      },
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

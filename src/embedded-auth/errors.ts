@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DatabaseUnavailableError } from '../db/db.ts'
+import { OAuthServerError } from './oauth-server/errors.ts'
 
 /** An error in GoTrue's own vocabulary: a status, a stable `error_code` and a message. */
 export class GoTrueError extends Error {
@@ -47,6 +48,10 @@ export function sendGoTrueError(request: FastifyRequest, reply: FastifyReply, er
 /** Maps whatever a route threw (including Fastify's own parse and size errors) to GoTrue errors. */
 export function goTrueErrorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof GoTrueError) return sendGoTrueError(request, reply, error)
+  // The OAuth server endpoints answer in OAuth's shape, always 400, as GoTrue does.
+  if (error instanceof OAuthServerError) {
+    return reply.code(400).header('cache-control', 'no-store').send({ error: error.error, error_description: error.message })
+  }
   if (error instanceof DatabaseUnavailableError) {
     return sendGoTrueError(request, reply, new GoTrueError(503, 'unexpected_failure', 'The database is unavailable, try again shortly'))
   }

@@ -11,6 +11,8 @@ import { signupRoutes } from './routes/signup.ts'
 import { tokenRoutes } from './routes/token.ts'
 import { userRoutes } from './routes/user.ts'
 import { makeVerifier } from './tokens.ts'
+import { consentPageRoutes, LOCAL_CONSENT_PATH } from './oauth-server/consent-page.ts'
+import { oauthServerRoutes } from './oauth-server/routes.ts'
 
 export interface EmbeddedAuthOptions {
   config: Config
@@ -19,7 +21,7 @@ export interface EmbeddedAuthOptions {
 }
 
 // Browsers open these without headers, so the gateway never asks them for an API key.
-const OPEN_PATHS = ['/authorize', '/callback', '/verify', LOCAL_PROVIDER_PATH]
+const OPEN_PATHS = ['/authorize', '/callback', '/verify', '/oauth/authorize', LOCAL_PROVIDER_PATH, LOCAL_CONSENT_PATH]
 
 /**
  * A local stand-in for Supabase Auth (GoTrue), for development and single-node use: enough
@@ -66,7 +68,7 @@ export async function embeddedAuth(app: FastifyInstance, options: EmbeddedAuthOp
     })
   }
 
-  for (const routes of [tokenRoutes, userRoutes, signupRoutes, authorizeRoutes, localProviderRoutes, discoveryRoutes]) {
+  for (const routes of [tokenRoutes, userRoutes, signupRoutes, authorizeRoutes, localProviderRoutes, discoveryRoutes, oauthServerRoutes, consentPageRoutes]) {
     await app.register(routes, { ctx })
   }
 }

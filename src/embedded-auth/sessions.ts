@@ -14,6 +14,9 @@ export interface SessionRow {
   aal: string
   amr: AmrEntry[]
   created_at: Date
+  /** Set for sessions started through the OAuth server: they go into the token as claims. */
+  oauth_client_id?: string | null
+  scope?: string | null
 }
 
 interface RefreshTokenRow {
@@ -27,11 +30,11 @@ interface RefreshTokenRow {
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url')
 
-export async function createSession(tx: Queryable, userId: string, method: string): Promise<SessionRow> {
+export async function createSession(tx: Queryable, userId: string, method: string, oauth?: { clientId: string; scope: string }): Promise<SessionRow> {
   const amr: AmrEntry[] = [{ method, timestamp: Math.floor(Date.now() / 1000) }]
   const { rows } = await tx.query<SessionRow>(
-    'insert into embedded_auth.sessions (id, user_id, amr) values ($1, $2, $3) returning *',
-    [randomUUID(), userId, JSON.stringify(amr)],
+    'insert into embedded_auth.sessions (id, user_id, amr, oauth_client_id, scope) values ($1, $2, $3, $4, $5) returning *',
+    [randomUUID(), userId, JSON.stringify(amr), oauth?.clientId ?? null, oauth?.scope ?? null],
   )
   return rows[0]!
 }

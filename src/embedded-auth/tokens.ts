@@ -27,6 +27,7 @@ export async function signAccessToken(keys: SigningKeys, settings: TokenSettings
     amr: session.amr,
     session_id: session.id,
     is_anonymous: user.is_anonymous,
+    ...(session.oauth_client_id ? { client_id: session.oauth_client_id, scope: session.scope ?? '' } : {}),
   }
   const token = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: keys.kid, typ: 'JWT' }).sign(keys.privateKey)
   return { token, exp }

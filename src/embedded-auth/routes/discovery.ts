@@ -1,26 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import type { AuthContext } from '../context.ts'
 import { KNOWN_PROVIDERS } from './authorize.ts'
+import { authorizationServerMetadata } from '../oauth-server/routes.ts'
 
 const CACHE_10_MIN = 'public, max-age=600'
 
 export async function discoveryRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const jwks = { keys: [ctx.keys.publicJwk] }
-  const issuer = ctx.externalUrl
+  // Always served, as GoTrue does; it describes the OAuth server whether or not it is on.
   const openidConfiguration = {
-    issuer,
-    authorization_endpoint: `${issuer}/oauth/authorize`,
-    token_endpoint: `${issuer}/oauth/token`,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
-    userinfo_endpoint: `${issuer}/oauth/userinfo`,
-    response_types_supported: ['code'],
-    response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
-    subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-    code_challenge_methods_supported: ['S256', 'plain'],
-    scopes_supported: ['openid', 'profile', 'email', 'phone', 'offline_access'],
+    ...authorizationServerMetadata(ctx.config),
     claims_supported: ['sub', 'aud', 'iss', 'exp', 'iat', 'email', 'email_verified', 'phone', 'phone_verified', 'name', 'picture', 'role', 'aal', 'amr', 'session_id', 'is_anonymous'],
   }
   const settings = ctx.config.embeddedAuth

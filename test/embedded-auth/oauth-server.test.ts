@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from 'node:crypto'
+import t from 'tap'
+import { createClient } from '@supabase/supabase-js'
+import { decodeJwt } from 'jose'
+import { backends } from '../helpers/backends.ts'
+import { startTestServer } from '../helpers/server.ts'
+
+const REDIRECT = 'http://127.0.0.1:9/callback'
+const form = (fields: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(fields).toString(),
+  redirect: 'manual' as const,
+})
+const pkce = () => {
+  const verifier = randomBytes(32).toString('base64url')
+  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') }
+}
+
+for (const backend of backends()) {
+  t.test(`embedded OAuth 2.1 server on ${backend.name}`, async (t) => {
+    const server = await startTestServer(backend, { AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: 'true' })
+    t.teardown(() => server.dispose())
+    const auth = `${server.config.baseUrl}/auth/v1`
+    const supabase = createClient(server.config.baseUrl, server.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    await supabase.auth.signUp({ email: 'owner@example.com', password: 'owner-password' })
+
+    const metadata = await (await fetch(`${auth}/.well-known/oauth-authorization-server`)).json()
+    t.equal(metadata.issuer, auth)
+    t.equal(metadata.registration_endpoint, `${auth}/oauth/clients/register`)
+    const rootMetadata = await (await fetch(`${server.config.baseUrl}/.well-known/oauth-authorization-server/auth/v1`)).json()
+    t.same(rootMetadata, metadata, 'the path-inserted root document is the same')
+
+    const bad = await fetch(`${auth}/oauth/clients/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['javascript:alert(1)'] }),
+    })
+    t.equal(bad.status, 400)
+    t.equal((await bad.json()).error_code, 'validation_failed')
+
+    const registered = await fetch(`${auth}/oauth/clients/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: '<b>Tool</b>', token_endpoint_auth_method: 'none' }),
+    })
+    t.equal(registered.status, 201)
+    const client = await registered.json()
+    t.equal(client.client_type, 'public')
+    t.notOk(client.client_secret, 'a public client gets no secret')
+
+    const confidential = await (await fetch(`${auth}/oauth/clients/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }),
+    })).json()
+    t.ok(confidential.client_secret, 'a confidential client gets its secret once')
+    t.equal(confidential.token_endpoint_auth_method, 'client_secret_basic')
+
+    // Authorization through the local consent page, as a browser would walk it.
+    const { verifier, challenge } = pkce()
+    const authorize = await fetch(
+      `${auth}/oauth/authorize?${new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state: 'st-1', scope: 'openid email' })}`,
+      { redirect: 'manual' },
+    )
+    t.equal(authorize.status, 302)
+    const consentUrl = new URL(authorize.headers.get('location')!)
+    t.equal(consentUrl.pathname, '/auth/v1/local-consent')
+    const pageResponse = await fetch(consentUrl)
+    const pageHtml = await pageResponse.text()
+    t.match(pageResponse.headers.get('content-security-policy'), /default-src 'none'/)
+    t.notMatch(pageHtml, /<b>Tool<\/b>/, 'the client name is not rendered as markup')
+    t.match(pageHtml, /&lt;b&gt;Tool&lt;\/b&gt;/, 'the client name is shown escaped')
+    const authorizationId = consentUrl.searchParams.get('authorization_id')!
+    const formToken = /name="form_token" value="([^"]+)"/.exec(pageHtml)![1]!
+
+    const wrongPassword = await fetch(`${auth}/local-consent`, form({ authorization_id: authorizationId, form_token: formToken, email: 'owner@example.com', password: 'nope', action: 'approve' }))
+    t.equal(wrongPassword.status, 401)
+    const forged = await fetch(`${auth}/local-consent`, form({ authorization_id: authorizationId, form_token: 'forged', email: 'owner@example.com', password: 'owner-password', action: 'approve' }))
+    t.equal(forged.status, 400, 'a form without the token of its page is refused')
+
+    const approved = await fetch(`${auth}/local-consent`, form({ authorization_id: authorizationId, form_token: formToken, email: 'owner@example.com', password: 'owner-password', action: 'approve' }))
+    t.equal(approved.status, 302)
+    const back = new URL(approved.headers.get('location')!)
+    t.equal(back.origin + back.pathname, REDIRECT)
+    t.equal(back.searchParams.get('state'), 'st-1')
+    const code = back.searchParams.get('code')!
+
+    const tokenRequest = (fields: Record<string, string>) => fetch(`${auth}/oauth/token`, form(fields))
+    const wrongVerifier = await tokenRequest({ grant_type: 'authorization_code', client_id: client.client_id, code, redirect_uri: REDIRECT, code_verifier: pkce().verifier })
+    t.equal(wrongVerifier.status, 400)
+    t.equal((await wrongVerifier.json()).error, 'invalid_grant')
+
+    const exchanged = await tokenRequest({ grant_type: 'authorization_code', client_id: client.client_id, code, redirect_uri: REDIRECT, code_verifier: verifier })
+    t.equal(exchanged.status, 200)
+    t.equal(exchanged.headers.get('cache-control'), 'no-store')
+    const tokens = await exchanged.json()
+    t.equal(tokens.token_type, 'bearer')
+    t.ok(tokens.id_token, 'openid scope brings an id token')
+    const claims = decodeJwt(tokens.access_token)
+    t.equal(claims.client_id, client.client_id, 'the access token names the client')
+    t.equal(claims.scope, 'openid email')
+    t.equal(decodeJwt(tokens.id_token).aud, client.client_id)
+
+    const user = await supabase.auth.getUser(tokens.access_token)
+    t.equal(user.data.user?.email, 'owner@example.com', 'the token is an ordinary Supabase session token')
+    const userinfo = await (await fetch(`${auth}/oauth/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json()
+    t.equal(userinfo.email, 'owner@example.com')
+
+    const reused = await tokenRequest({ grant_type: 'authorization_code', client_id: client.client_id, code, redirect_uri: REDIRECT, code_verifier: verifier })
+    t.equal((await reused.json()).error, 'invalid_grant', 'a code works once')
+
+    const wrongClient = await tokenRequest({ grant_type: 'refresh_token', client_id: confidential.client_id, client_secret: confidential.client_secret, refresh_token: tokens.refresh_token })
+    t.equal((await wrongClient.json()).error, 'invalid_grant', 'a refresh token works only for its client')
+    const badSecret = await tokenRequest({ grant_type: 'refresh_token', client_id: confidential.client_id, client_secret: 'wrong', refresh_token: tokens.refresh_token })
+    t.equal((await badSecret.json()).error, 'invalid_client')
+    const refreshed = await tokenRequest({ grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token })
+    t.equal(refreshed.status, 200)
+    t.not((await refreshed.json()).refresh_token, tokens.refresh_token, 'the refresh token rotates')
+
+    // The API a project's own consent page uses, through supabase-js.
+    const signedIn = createClient(server.config.baseUrl, server.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+    await signedIn.auth.signInWithPassword({ email: 'owner@example.com', password: 'owner-password' })
+    const second = pkce()
+    const again = await fetch(
+      `${auth}/oauth/authorize?${new URLSearchParams({ client_id: confidential.client_id, redirect_uri: REDIRECT, response_type: 'code', code_challenge: second.challenge, code_challenge_method: 'S256', state: 'st-2' })}`,
+      { redirect: 'manual' },
+    )
+    const secondId = new URL(again.headers.get('location')!).searchParams.get('authorization_id')!
+    const details = await signedIn.auth.oauth.getAuthorizationDetails(secondId)
+    t.equal(details.error, null)
+    t.equal((details.data as any).scope, 'email')
+    const denied = await signedIn.auth.oauth.denyAuthorization(secondId, { skipBrowserRedirect: true })
+    t.match((denied.data as any).redirect_url, /error=access_denied/)
+    t.match((denied.data as any).redirect_url, /state=st-2/)
+    const gone = await signedIn.auth.oauth.getAuthorizationDetails(secondId)
+    t.equal(gone.error?.code, 'oauth_authorization_not_found')
+
+    const errorRedirect = await fetch(
+      `${auth}/oauth/authorize?${new URLSearchParams({ client_id: client.client_id, redirect_uri: REDIRECT, response_type: 'code', state: 's' })}`,
+      { redirect: 'manual' },
+    )
+    t.match(errorRedirect.headers.get('location'), /error=invalid_request/, 'missing PKCE goes back to the client as an error')
+    const unknownClient = await fetch(`${auth}/oauth/authorize?client_id=00000000-0000-4000-8000-000000000000&response_type=code`, { redirect: 'manual' })
+    t.equal(unknownClient.status, 400, 'an unknown client is never redirected')
+  })
+
+  t.test(`embedded OAuth server switched off on ${backend.name}`, async (t) => {
+    const server = await startTestServer(backend, { AUTH_OAUTH_SERVER_ENABLED: 'false' })
+    t.teardown(() => server.dispose())
+    const response = await fetch(`${server.config.baseUrl}/auth/v1/.well-known/oauth-authorization-server`, { headers: { 'x-supabase-api-version': '2024-01-01' } })
+    t.equal(response.status, 404)
+    t.equal((await response.json()).code, 'feature_disabled')
+    const register = await fetch(`${server.config.baseUrl}/auth/v1/oauth/clients/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    t.equal(register.status, 404)
+  })
+}
