@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import type { Config } from './config.ts'
@@ -14,7 +14,7 @@ export const BODY_LIMIT_BYTES = 1 << 20
 export interface AppDeps {
   db: Db
   /** Overrides the logger (tests pass a stream to read what was logged). */
-  logger?: Parameters<typeof Fastify>[0] extends infer O ? (O extends { logger?: infer L } ? L : never) : never
+  logger?: FastifyServerOptions['logger']
 }
 
 declare module 'fastify' {

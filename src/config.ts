@@ -143,12 +143,15 @@ const ACCEPTS: Record<string, string> = {
  * Merges `.env` (when present) under the process environment, then fills each new
  * name from its legacy alias, so an old deployment's variables keep working.
  */
-export function collectEnv(env: NodeJS.ProcessEnv, envFile: string | undefined): Record<string, string> {
+export function collectEnv(env: NodeJS.ProcessEnv, envFile: string | undefined, usedAliases?: Set<string>): Record<string, string> {
   const merged: Record<string, string> = {}
   if (envFile && existsSync(envFile)) Object.assign(merged, parseDotenv(readFileSync(envFile)))
   for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value
   for (const [name, legacy] of Object.entries(LEGACY_ALIASES)) {
-    if ((merged[name] === undefined || merged[name] === '') && merged[legacy]) merged[name] = merged[legacy]
+    if ((merged[name] === undefined || merged[name] === '') && merged[legacy]) {
+      merged[name] = merged[legacy]
+      usedAliases?.add(name)
+    }
   }
   // An empty assignment in .env means "unset", as the examples there show.
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key]
@@ -197,7 +200,10 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: { envFile?: string } = { envFile: resolve('.env') },
 ): Config {
-  const data = collectEnv(env, options.envFile)
+  const usedAliases = new Set<string>()
+  const data = collectEnv(env, options.envFile, usedAliases)
+  // A problem names the variable the operator actually set, legacy name included.
+  const label = (name: string) => (usedAliases.has(name) ? `${name} (set as ${LEGACY_ALIASES[name]})` : name)
   const problems: string[] = []
   let raw: Record<string, any> = { ...data }
   try {
@@ -206,14 +212,14 @@ export function loadConfig(
     for (const item of error?.errors ?? []) {
       const name = String(item.instancePath ?? '').replace(/^\//, '') || item.params?.missingProperty || 'environment'
       const given = data[name] === undefined ? '' : ` (got "${data[name]}")`
-      problems.push(`${name}: accepts ${ACCEPTS[name] ?? item.message}${given}`)
+      problems.push(`${label(name)}: accepts ${ACCEPTS[name] ?? item.message}${given}`)
     }
     if (problems.length === 0) problems.push(String(error?.message ?? error))
   }
 
   const port: number = raw.PORT
-  const supabaseUrl = checkUrl(problems, 'SUPABASE_URL', raw.SUPABASE_URL)
-  const baseUrl = checkUrl(problems, 'BASE_URL', raw.BASE_URL) ?? `http://${urlHostFor(raw.HOST)}:${port}`
+  const supabaseUrl = checkUrl(problems, label('SUPABASE_URL'), raw.SUPABASE_URL)
+  const baseUrl = checkUrl(problems, label('BASE_URL'), raw.BASE_URL) ?? `http://${urlHostFor(raw.HOST)}:${port}`
   const siteUrl = checkUrl(problems, 'AUTH_SITE_URL', raw.AUTH_SITE_URL) ?? baseUrl
   const jwksSetting: string | undefined = raw.JWKS_URL
   const jwksUrl = jwksSetting === 'none' ? undefined : checkUrl(problems, 'JWKS_URL', jwksSetting)

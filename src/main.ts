@@ -35,6 +35,7 @@ async function main() {
     process.exit(1)
   })
   process.stderr.write(`${banner(config, server.url, server.db.kind)}\n`)
+  server.app.log.info({ url: server.url, authMode: config.authMode, database: server.db.kind, embeddedAuth: config.embeddedAuth.enabled }, 'atoms-mcp listening')
 
   let stopping = false
   const stop = (signal: string) => {

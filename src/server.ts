@@ -18,7 +18,7 @@ export async function startServer(config: Config, deps: Partial<AppDeps> = {}): 
   let app: FastifyInstance
   try {
     app = await buildApp(config, { ...deps, db })
-    await app.listen({ host: config.host, port: config.port })
+    await listenQuietly(app, config)
   } catch (error) {
     if (!deps.db) await db.close().catch(() => {})
     throw error
@@ -37,5 +37,19 @@ export async function startServer(config: Config, deps: Partial<AppDeps> = {}): 
       })()
       return closing
     },
+  }
+}
+
+/**
+ * Listens without Fastify's one JSON line per bound address: the start-up banner says
+ * where the server is in plain words, and it should be the first thing a newcomer reads.
+ */
+async function listenQuietly(app: FastifyInstance, config: Config) {
+  const level = app.log.level
+  if (['info', 'debug', 'trace'].includes(level)) app.log.level = 'warn'
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } finally {
+    app.log.level = level
   }
 }

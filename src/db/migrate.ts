@@ -19,16 +19,18 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
 }
 
 /**
- * Applies the migrations not yet recorded, each in its own transaction, in name order.
- * The advisory lock lets several instances start against one database at once.
+ * Applies the migrations not yet recorded, in name order, all in one transaction: a run
+ * that fails leaves the database as it was. The advisory lock is taken before anything
+ * else (even creating the record table, which two sessions cannot do at once), so several
+ * instances can start against one database together.
  */
 export async function migrate(db: Db, migrations = listMigrations()): Promise<string[]> {
-  await db.exec(`create table if not exists public.atoms_migrations (
-    name text primary key,
-    applied_at timestamptz not null default now()
-  )`)
   return db.transaction(async (tx) => {
     await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
+    await tx.exec(`create table if not exists public.atoms_migrations (
+      name text primary key,
+      applied_at timestamptz not null default now()
+    )`)
     const done = new Set((await tx.query<{ name: string }>('select name from public.atoms_migrations')).rows.map((r) => r.name))
     const applied: string[] = []
     for (const migration of migrations) {

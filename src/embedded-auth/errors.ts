@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DatabaseUnavailableError } from '../db/db.ts'
+import { BadJsonError } from './body.ts'
 import { OAuthServerError } from './oauth-server/errors.ts'
 
 /** An error in GoTrue's own vocabulary: a status, a stable `error_code` and a message. */
@@ -55,6 +56,7 @@ export function goTrueErrorHandler(error: FastifyError | Error, request: Fastify
   if (error instanceof DatabaseUnavailableError) {
     return sendGoTrueError(request, reply, new GoTrueError(503, 'unexpected_failure', 'The database is unavailable, try again shortly'))
   }
+  if (error instanceof BadJsonError) return sendGoTrueError(request, reply, badRequest('bad_json', error.message))
   const fastifyError = error as FastifyError
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -64,6 +66,10 @@ export function goTrueErrorHandler(error: FastifyError | Error, request: Fastify
       return sendGoTrueError(request, reply, new GoTrueError(413, 'request_entity_too_large', 'Request body too large'))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendGoTrueError(request, reply, new GoTrueError(415, 'validation_failed', 'Unsupported content type'))
+  }
+  // A body field of the wrong type is what Go's decoder refuses: bad JSON, not bad input.
+  if (fastifyError.validation && fastifyError.validationContext === 'body') {
+    return sendGoTrueError(request, reply, badRequest('bad_json', `Could not parse request body as JSON: ${error.message}`))
   }
   if (fastifyError.validation) return sendGoTrueError(request, reply, validationFailed(error.message))
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {

@@ -9,6 +9,11 @@ export interface SigningKeys {
   publicJwk: JWK
   /** Secret for deriving refresh tokens from their row ids; derived from the signing key. */
   refreshTokenSecret: Buffer
+  /**
+   * Secret the local sign-in page signs its one-time provider codes with (HS256). It is not
+   * the access-token key, so a provider code can never pass for an access token.
+   */
+  localProviderSecret: Buffer
 }
 
 const KEY_FILE = 'auth-signing-key.json'
@@ -33,8 +38,8 @@ export async function loadSigningKeys(dataDir: string): Promise<SigningKeys> {
   const privateKey = (await importJWK({ ...stored.privateJwk, alg: 'ES256' }, 'ES256')) as CryptoKey
   const { d: _private, ...publicPart } = stored.privateJwk
   const publicJwk: JWK = { alg: 'ES256', crv: publicPart.crv, key_ops: ['verify'], kid: stored.kid, kty: 'EC', use: 'sig', x: publicPart.x, y: publicPart.y }
-  const refreshTokenSecret = Buffer.from(hkdfSync('sha256', Buffer.from(stored.privateJwk.d!, 'base64url'), 'atoms-mcp', 'refresh-token', 32))
-  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret }
+  const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', Buffer.from(stored.privateJwk.d!, 'base64url'), 'atoms-mcp', purpose, 32))
+  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret: derive('refresh-token'), localProviderSecret: derive('local-provider-code') }
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'

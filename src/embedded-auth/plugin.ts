@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
+import { readBodiesAsGoTrue } from './body.ts'
 import type { AuthContext } from './context.ts'
 import { GoTrueError, goTrueErrorHandler, sendGoTrueError } from './errors.ts'
 import type { SigningKeys } from './keys.ts'
@@ -39,20 +40,7 @@ export async function embeddedAuth(app: FastifyInstance, options: EmbeddedAuthOp
   app.setErrorHandler(goTrueErrorHandler)
   app.setNotFoundHandler((request, reply) => sendGoTrueError(request, reply, new GoTrueError(404, 'not_found', 'Not Found')))
 
-  // supabase-js posts `Content-Type: application/json` with no body to /logout; GoTrue accepts that.
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = String(body)
-    if (text.trim() === '') return done(null, {})
-    try {
-      done(null, JSON.parse(text))
-    } catch (error: any) {
-      const parseError: any = new Error(error.message)
-      parseError.code = 'FST_ERR_CTP_INVALID_JSON_BODY'
-      parseError.statusCode = 400
-      done(parseError, undefined)
-    }
-  })
+  readBodiesAsGoTrue(app, { forms: true })
 
   const requiredKey = options.config.supabaseAnonKey
   if (requiredKey) {
@@ -68,7 +56,13 @@ export async function embeddedAuth(app: FastifyInstance, options: EmbeddedAuthOp
     })
   }
 
-  for (const routes of [tokenRoutes, userRoutes, signupRoutes, authorizeRoutes, localProviderRoutes, discoveryRoutes, oauthServerRoutes, consentPageRoutes]) {
+  // The API routes read JSON only, as GoTrue does; a form posted to them is bad JSON.
+  await app.register(async (api) => {
+    readBodiesAsGoTrue(api, { forms: false })
+    for (const routes of [tokenRoutes, userRoutes, signupRoutes]) await api.register(routes, { ctx })
+  })
+  // Browsers post forms to these, and OAuth clients post forms to /oauth/token.
+  for (const routes of [authorizeRoutes, localProviderRoutes, discoveryRoutes, oauthServerRoutes, consentPageRoutes]) {
     await app.register(routes, { ctx })
   }
 }

@@ -1,3 +1,4 @@
+import type { AppDeps } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import { migrate } from '../../src/db/migrate.ts'
 import { startServer, type RunningServer } from '../../src/server.ts'
@@ -15,13 +16,17 @@ export interface TestServer extends RunningServer {
  * A real server listening on a free loopback port, over a fresh database of `backend`.
  * `env` is read like the process environment (legacy aliases included).
  */
-export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  backend: Backend,
+  env: Record<string, string> = {},
+  deps: Pick<Partial<AppDeps>, 'logger'> = {},
+): Promise<TestServer> {
   const store = await backend.create()
   await migrate(store.db)
   // The public URL has to name the port, so reserve it first and pass it in.
   const port = await freePort()
   const config = loadConfig({ HOST: '127.0.0.1', PORT: String(port), DATA_DIR: store.dataDir, LOG_LEVEL: 'silent', ...env }, {})
-  const server = await startServer(config, { db: store.db })
+  const server = await startServer(config, { ...deps, db: store.db })
   return {
     ...server,
     config,

@@ -29,8 +29,8 @@ const providerIdFor = (provider: string, email: string) => createHash('sha256').
 export async function readProviderCode(ctx: AuthContext, code: string, provider: string): Promise<ProviderIdentity | undefined> {
   if (!code) return undefined
   try {
-    const { payload } = await jwtVerify(code, async () => ctx.keys.privateKey, {
-      algorithms: ['ES256'],
+    const { payload } = await jwtVerify(code, ctx.keys.localProviderSecret, {
+      algorithms: ['HS256'],
       audience: CODE_AUDIENCE,
       issuer: `${ctx.externalUrl}${LOCAL_PROVIDER_PATH}`,
     })
@@ -95,13 +95,13 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     }
     const name = (body.name ?? '').trim().slice(0, 200)
     const code = await new SignJWT({ email, name, provider: body.provider })
-      .setProtectedHeader({ alg: 'ES256', kid: ctx.keys.kid })
+      .setProtectedHeader({ alg: 'HS256' })
       .setSubject(providerIdFor(body.provider, email))
       .setAudience(CODE_AUDIENCE)
       .setIssuer(`${ctx.externalUrl}${LOCAL_PROVIDER_PATH}`)
       .setIssuedAt()
       .setExpirationTime(`${CODE_TTL_SECONDS}s`)
-      .sign(ctx.keys.privateKey)
+      .sign(ctx.keys.localProviderSecret)
     back.searchParams.set('code', code)
     return reply.redirect(back.toString(), 302)
   })

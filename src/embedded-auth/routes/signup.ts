@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { bodyText, credentialFields } from '../body.ts'
 import type { AuthContext } from '../context.ts'
 import { GoTrueError, validationFailed } from '../errors.ts'
 import { createSession, issueRefreshToken } from '../sessions.ts'
@@ -26,10 +27,23 @@ export function checkPasswordPolicy(password: string, minLength: number): void {
   }
 }
 
+const signupSchema = {
+  body: {
+    type: 'object',
+    properties: {
+      ...credentialFields,
+      data: { type: ['object', 'null'] },
+      channel: bodyText,
+      code_challenge: bodyText,
+      code_challenge_method: bodyText,
+    },
+  },
+} as const
+
 export async function signupRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const settings = ctx.config.embeddedAuth
 
-  app.post('/signup', { schema: { body: { type: 'object' } } }, async (request) => {
+  app.post('/signup', { schema: signupSchema }, async (request) => {
     const body = (request.body ?? {}) as Record<string, unknown>
     if (settings.disableSignup) throw new GoTrueError(422, 'signup_disabled', 'Signups not allowed for this instance')
     const rawEmail = str(body.email)

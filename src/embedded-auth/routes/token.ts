@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { bodyText, credentialFields } from '../body.ts'
 import type { AuthContext } from '../context.ts'
 import { GoTrueError, validationFailed } from '../errors.ts'
 import { isUuid } from '../authenticate.ts'
@@ -11,8 +12,17 @@ import { checkPassword, findUserByEmail, findUserById, isBanned, recordSignIn, w
 export const FLOW_STATE_TTL_SECONDS = 300
 
 const tokenSchema = {
-  querystring: { type: 'object', properties: { grant_type: { type: 'string' } } },
-  body: { type: 'object' },
+  // Go's FormValue takes the first of repeated parameters, so an array is accepted here.
+  querystring: { type: 'object', properties: { grant_type: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } } },
+  body: {
+    type: 'object',
+    properties: {
+      ...credentialFields,
+      refresh_token: bodyText,
+      auth_code: bodyText,
+      code_verifier: bodyText,
+    },
+  },
 } as const
 
 const str = (value: unknown) => (typeof value === 'string' ? value : value == null ? '' : String(value))
@@ -97,7 +107,9 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
   }
 
   app.post('/token', { schema: tokenSchema }, async (request, reply) => {
-    const grantType = (request.query as { grant_type?: string }).grant_type ?? str((request.body as any)?.grant_type)
+    // GoTrue dispatches on the query only; supabase-js always puts grant_type there.
+    const given = (request.query as { grant_type?: string | string[] }).grant_type
+    const grantType = Array.isArray(given) ? given[0] : given
     const body = (request.body ?? {}) as Record<string, unknown>
     let session
     switch (grantType) {

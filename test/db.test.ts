@@ -1,0 +1,127 @@
+import t from 'tap'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { listMigrations, migrate } from '../src/db/migrate.ts'
+import { openDatabase } from '../src/db/open.ts'
+import { openPostgres } from '../src/db/postgres.ts'
+import { backends, tempDir } from './helpers/backends.ts'
+
+const recorded = async (db: { query: (sql: string) => Promise<{ rows: any[] }> }) =>
+  (await db.query('select name from public.atoms_migrations order by name')).rows.map((r) => r.name as string)
+
+t.test('migration files are numbered and listed in order', async (t) => {
+  const names = listMigrations().map((m) => m.name)
+  t.ok(names.length > 0)
+  t.same(names, [...names].sort())
+  t.ok(names.every((name) => /^\d{4}_[\w-]+\.sql$/.test(name)))
+
+  const dir = tempDir()
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, '0002_second.sql'), 'select 2;')
+  writeFileSync(join(dir, '0001_first.sql'), 'select 1;')
+  writeFileSync(join(dir, 'notes.md'), 'not a migration')
+  writeFileSync(join(dir, '12_short.sql'), 'not a migration either')
+  t.same(listMigrations(`${dir}/`).map((m) => m.name), ['0001_first.sql', '0002_second.sql'], 'only NNNN_name.sql files, by name')
+})
+
+for (const backend of backends()) {
+  t.test(`the database layer on ${backend.name}`, async (t) => {
+    const store = await backend.create()
+    t.teardown(() => store.dispose())
+    const { db } = store
+    t.equal(db.kind, backend.name)
+
+    t.test('migrations are applied once, recorded, and idempotent', async (t) => {
+      const all = listMigrations().map((m) => m.name)
+      t.same(await migrate(db), all, 'a fresh database gets every migration')
+      t.same(await recorded(db), all, 'each one is recorded')
+      const tables = await db.query<{ table_name: string }>(
+        "select table_name from information_schema.tables where table_schema = 'embedded_auth' order by table_name",
+      )
+      t.same(tables.rows.map((r) => r.table_name), ['flow_states', 'identities', 'oauth_authorizations', 'oauth_clients', 'oauth_consents', 'refresh_tokens', 'sessions', 'users'], 'the embedded auth tables exist')
+      t.same(await migrate(db), [], 'a second run applies nothing')
+      t.same(await recorded(db), all, 'and records nothing new')
+    })
+
+    t.test('a new migration is applied after the recorded ones; a failing run changes nothing', async (t) => {
+      const base = listMigrations()
+      const extra = { name: '9001_test_table.sql', sql: 'create table public.migration_probe (id int primary key); insert into public.migration_probe values (1);' }
+      t.same(await migrate(db, [...base, extra]), ['9001_test_table.sql'], 'only the new one runs')
+      t.equal((await db.query('select count(*)::int as n from public.migration_probe')).rows[0]!.n, 1)
+
+      const good = { name: '9002_good.sql', sql: 'create table public.migration_good (id int);' }
+      const bad = { name: '9003_bad.sql', sql: 'create table public.migration_bad (id int); select * from no_such_table;' }
+      await t.rejects(migrate(db, [...base, extra, good, bad]), 'a broken migration fails the run')
+      t.notOk((await recorded(db)).includes('9002_good.sql'), 'nothing of the failed run is recorded')
+      const left = await db.query("select table_name from information_schema.tables where table_name in ('migration_good', 'migration_bad')")
+      t.equal(left.rows.length, 0, 'and nothing of it is left behind')
+    })
+
+    t.test('transactions commit or roll back as a whole', async (t) => {
+      await db.exec('create table public.tx_probe (id int primary key, note text)')
+      const value = await db.transaction(async (tx) => {
+        await tx.query('insert into public.tx_probe values ($1, $2)', [1, 'kept'])
+        const seen = await tx.query('select note from public.tx_probe where id = 1')
+        t.equal(seen.rows[0]?.note, 'kept', 'a transaction sees its own writes')
+        return 'result'
+      })
+      t.equal(value, 'result', 'the work result comes back')
+
+      await t.rejects(
+        db.transaction(async (tx) => {
+          await tx.query('insert into public.tx_probe values ($1, $2)', [2, 'dropped'])
+          await tx.query('update public.tx_probe set note = $1 where id = 1', ['changed'])
+          throw new Error('stop')
+        }),
+        { message: 'stop' },
+        'the error of the work comes out',
+      )
+      const rows = (await db.query('select id, note from public.tx_probe order by id')).rows
+      t.same(rows, [{ id: 1, note: 'kept' }], 'a rolled-back transaction leaves nothing')
+
+      await t.rejects(db.transaction((tx) => tx.query('insert into public.tx_probe values (1, $1)', ['duplicate'])), 'a failing statement fails the transaction')
+      t.equal((await db.query('select count(*)::int as n from public.tx_probe')).rows[0]!.n, 1)
+      t.equal((await db.query('select 1 as one')).rows[0]!.one, 1, 'the database still works after a rollback')
+      const result = await db.query('update public.tx_probe set note = $1', ['x'])
+      t.equal(result.rowCount, 1, 'rowCount counts changed rows')
+    })
+
+    t.test('ping', async (t) => {
+      await t.resolves(db.ping())
+    })
+  })
+}
+
+t.test('openDatabase opens PGlite in DATA_DIR and migrates it; reopening keeps the data', async (t) => {
+  const dataDir = tempDir()
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  mkdirSync(dataDir, { recursive: true })
+  const first = await openDatabase({ dataDir, databaseUrl: undefined })
+  t.equal(first.kind, 'pglite')
+  t.same(await recorded(first), listMigrations().map((m) => m.name))
+  await first.query("insert into embedded_auth.users (id, email) values (gen_random_uuid(), 'kept@example.com')")
+  await first.close()
+  await t.rejects(first.ping(), 'a closed database does not answer')
+
+  const second = await openDatabase({ dataDir, databaseUrl: undefined })
+  t.teardown(() => second.close())
+  t.equal((await second.query('select email from embedded_auth.users')).rows[0]?.email, 'kept@example.com', 'the data is still there')
+})
+
+const postgresUrl = process.env.TEST_DATABASE_URL
+t.test('instances migrating one PostgreSQL database at once', { skip: postgresUrl ? false : 'no TEST_DATABASE_URL (run through npm test)' }, async (t) => {
+  const postgres = backends().find((b) => b.name === 'postgres')!
+  for (let round = 0; round < 3; round++) {
+    const store = await postgres.create()
+    const others = await Promise.all(Array.from({ length: 7 }, () => openPostgres(store.url!)))
+    try {
+      const results = await Promise.all([store.db, ...others].map((db) => migrate(db)))
+      const all = listMigrations().map((m) => m.name)
+      t.same(results.flat().sort(), all, `round ${round + 1}: eight at once, every migration applied exactly once between them`)
+      t.same(await recorded(store.db), all)
+    } finally {
+      await Promise.all(others.map((db) => db.close()))
+      await store.dispose()
+    }
+  }
+})
