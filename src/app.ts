@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyError } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import type { Config } from './config.ts'
@@ -7,13 +7,16 @@ import { healthRoutes } from './health.ts'
 import { loggerOptions } from './log.ts'
 import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
+import { authPlugin, protectedRoutes } from './auth/plugin.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
 export interface AppDeps {
   db: Db
   /** Overrides the logger (tests pass a stream to read what was logged). */
-  logger?: Parameters<typeof Fastify>[0] extends infer O ? (O extends { logger?: infer L } ? L : never) : never
+  logger?: FastifyServerOptions['logger']
+  /** More routes behind the auth hook (tests add one to probe it; routes must exist before listen). */
+  extraRoutes?: FastifyPluginAsync
 }
 
 declare module 'fastify' {
@@ -60,6 +63,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     const keys = await loadSigningKeys(config.dataDir)
     await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
   }
+  await app.register(authPlugin, { config })
+  if (deps.extraRoutes) await app.register(protectedRoutes(deps.extraRoutes))
   return app
 }
 
