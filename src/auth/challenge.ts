@@ -28,22 +28,31 @@ export function bearerChallenge(error: AuthError | undefined, extraParams: Recor
   return `Bearer ${params.map(([name, value]) => `${name}=${quoted(value)}`).join(', ')}`
 }
 
-/**
- * The one place an `AuthError` becomes a response on protected routes: 401 or 403 with a
- * challenge, 503 with `Retry-After`; the body is `{error, error_description}` in each case.
- */
-export function sendAuthError(reply: FastifyReply, error: AuthError, extraParams?: Record<string, string>): FastifyReply {
-  if (error instanceof UpstreamUnavailableError) {
-    reply.header('retry-after', String(error.retryAfterSeconds))
-  } else {
-    reply.header('www-authenticate', bearerChallenge(error, extraParams))
-  }
-  return reply.code(error.status).send({ error: error.code, error_description: describe(error) })
+export interface AuthRefusal {
+  status: number
+  headers: Record<string, string>
+  error: string
+  description: string
 }
 
-function describe(error: AuthError): string {
+/**
+ * The one mapping from an `AuthError` to an answer: 401 or 403 with a challenge, 503 with
+ * `Retry-After`. Routes of other wire formats (simple mode's `{error, message}`) take it too.
+ */
+export function refusalFor(error: AuthError, extraParams?: Record<string, string>): AuthRefusal {
   if (error instanceof UpstreamUnavailableError) {
-    return `Supabase Auth cannot check credentials right now (${error.message}); retry in ${error.retryAfterSeconds} s`
+    return {
+      status: error.status,
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+      error: error.code,
+      description: `Supabase Auth cannot check credentials right now (${error.message}); retry in ${error.retryAfterSeconds} s`,
+    }
   }
-  return error.message
+  return { status: error.status, headers: { 'www-authenticate': bearerChallenge(error, extraParams) }, error: error.code, description: error.message }
+}
+
+/** Ends a request to a protected route that was refused: body `{error, error_description}`. */
+export function sendAuthError(reply: FastifyReply, error: AuthError, extraParams?: Record<string, string>): FastifyReply {
+  const refusal = refusalFor(error, extraParams)
+  return reply.code(refusal.status).headers(refusal.headers).send({ error: refusal.error, error_description: refusal.description })
 }

@@ -36,6 +36,14 @@ export async function loginRateLimiter(app: FastifyInstance, config: Config) {
     redis = new Redis(config.redisUrl, REDIS_OPTIONS)
     redis.on('error', (error: Error) => warn('Redis for login rate limits is unreachable; sign-ins are not rate limited meanwhile', { reason: error.message }))
     app.addHook('onClose', async () => redis!.disconnect())
+    // Commands fail while not connected, so give the first connection its chance before
+    // serving; a refused connection settles this at once, a silent host after connectTimeout.
+    await new Promise<void>((resolve) => {
+      const settle = () => resolve()
+      redis!.once('ready', settle)
+      redis!.once('error', settle)
+      setTimeout(settle, REDIS_OPTIONS.connectTimeout).unref()
+    })
   }
   await app.register(rateLimit, { global: false, redis, nameSpace: 'atoms-mcp-rate-limit:' })
 

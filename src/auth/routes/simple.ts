@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { bearerTokenFrom } from '../bearer-token.ts'
-import { bearerChallenge } from '../challenge.ts'
-import { AuthError, InvalidTokenError, UpstreamUnavailableError } from '../errors.ts'
+import { bearerChallenge, refusalFor } from '../challenge.ts'
+import { AuthError, InvalidTokenError } from '../errors.ts'
 import { loginRateLimiter } from '../login-rate-limit.ts'
 import type { VerifierDeps } from '../strategies/verifiers.ts'
 import type { GatewaySession } from '../../supabase/gateway.ts'
@@ -90,13 +90,10 @@ function sessionBody(session: GatewaySession, message: string) {
   }
 }
 
-/** The `{error, message}` answers of these routes, with the RFC 6750 challenge on a 401. */
+/** The `{error, message}` answers of these routes, with the challenge on a 401 and Retry-After on a 503. */
 function sendSimpleError(reply: FastifyReply, error: AuthError) {
-  if (error instanceof UpstreamUnavailableError) {
-    return reply.code(503).header('retry-after', String(error.retryAfterSeconds)).send({ error: error.code, message: 'Supabase Auth cannot be reached right now; retry shortly' })
-  }
-  if (error.status === 401) reply.header('www-authenticate', bearerChallenge(error))
-  return reply.code(error.status).send({ error: error.code, message: error.message })
+  const refusal = refusalFor(error)
+  return reply.code(refusal.status).headers(refusal.headers).send({ error: refusal.error, message: refusal.description })
 }
 
 function simpleErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {

@@ -4,7 +4,7 @@ import { tokenHash } from '../token-hash.ts'
 import { TtlLru } from '../ttl-lru.ts'
 import { verifiedTokenFromClaims, type VerifiedToken } from '../user-context.ts'
 import type { KeyStore } from './key-store.ts'
-import { CLOCK_LEEWAY_SECONDS, REFUSAL, checkAlgorithm, checkClaims, decodeToken, refusalFor, type ExpectedClaims } from './token-claims.ts'
+import { CLOCK_LEEWAY_SECONDS, REFUSAL, checkAlgorithm, checkClaims, decodeToken, joseRefusal, type ExpectedClaims } from './token-claims.ts'
 import type { TokenVerifier } from './token-verifier.ts'
 
 /** The token's algorithm is fine but no key for it is known: `auto` validation asks Supabase instead. */
@@ -55,7 +55,7 @@ export class LocalJwtVerifier implements TokenVerifier {
       // The key's own algorithm is the only one allowed: no HS/ES or HS/RS confusion.
       ;({ payload: claims } = await jwtVerify(token, key.key, { algorithms: [key.alg], clockTolerance: CLOCK_LEEWAY_SECONDS }))
     } catch (error) {
-      throw refusalFor(error)
+      throw joseRefusal(error)
     }
     checkClaims(claims, this.#expected, this.#now() / 1000)
     const verified = verifiedTokenFromClaims(claims, token)

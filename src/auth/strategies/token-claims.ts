@@ -60,7 +60,7 @@ export function checkClaims(claims: JWTPayload, expected: ExpectedClaims, nowSec
 }
 
 /** Words a jose verification failure the way `checkClaims` words the same problem. */
-export function refusalFor(error: unknown): InvalidTokenError {
+export function joseRefusal(error: unknown): InvalidTokenError {
   if (error instanceof InvalidTokenError) return error
   if (error instanceof errors.JWTExpired) return new InvalidTokenError(REFUSAL.expired)
   if (error instanceof errors.JWTClaimValidationFailed) {
