@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyError, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import type { Config } from './config.ts'
@@ -8,6 +8,7 @@ import { loggerOptions } from './log.ts'
 import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
 import { authorizationServerMetadata } from './embedded-auth/oauth-server/routes.ts'
+import { authPlugin, protectedRoutes } from './auth/plugin.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
@@ -15,6 +16,8 @@ export interface AppDeps {
   db: Db
   /** Overrides the logger (tests pass a stream to read what was logged). */
   logger?: FastifyServerOptions['logger']
+  /** More routes behind the auth hook (tests add one to probe it; routes must exist before listen). */
+  extraRoutes?: FastifyPluginAsync
 }
 
 declare module 'fastify' {
@@ -75,6 +78,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       return reply.header('cache-control', 'public, max-age=600').send(authorizationServerMetadata(config))
     })
   }
+  await app.register(authPlugin, { config })
+  if (deps.extraRoutes) await app.register(protectedRoutes(deps.extraRoutes))
   return app
 }
 

@@ -33,6 +33,8 @@ export interface Config {
   tokenCacheTtlSeconds: number
   tokenValidation: (typeof TOKEN_VALIDATIONS)[number]
   upstreamTimeoutMs: number
+  /** Login attempts allowed per client address and, separately, per email in each window. */
+  loginRateLimit: { max: number; windowMs: number }
   embeddedAuth: {
     enabled: boolean
     disableSignup: boolean
@@ -104,6 +106,8 @@ const schema = {
     TOKEN_CACHE_TTL: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
     TOKEN_VALIDATION: { type: 'string', enum: [...TOKEN_VALIDATIONS], default: 'auto' },
     UPSTREAM_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 5000 },
+    LOGIN_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
+    LOGIN_RATE_LIMIT_WINDOW: { type: 'string', default: '1 minute' },
     AUTH_DISABLE_SIGNUP: { type: 'boolean', default: false },
     AUTH_AUTOCONFIRM: { type: 'boolean', default: true },
     AUTH_SITE_URL: { type: 'string' },
@@ -127,6 +131,7 @@ const ACCEPTS: Record<string, string> = {
   TOKEN_VALIDATION: `one of ${TOKEN_VALIDATIONS.join(', ')}`,
   TOKEN_CACHE_TTL: 'an integer number of seconds from 0 to 3600',
   UPSTREAM_TIMEOUT_MS: 'an integer number of milliseconds from 100 to 120000',
+  LOGIN_RATE_LIMIT_MAX: 'an integer from 1 to 100000',
   AUTH_JWT_EXPIRY: 'an integer number of seconds from 30 to 604800',
   AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
   AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
@@ -186,6 +191,18 @@ function checkDatabaseUrl(problems: string[], value: string | undefined): string
   return undefined
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/** `1 minute`, `30 s`, `2 hours`, `500 ms`, or a bare number of milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)?$/i.exec(value.trim())
+  if (!match) return undefined
+  const unit = (match[2] ?? 'ms').toLowerCase()
+  const factor = unit === 'ms' || unit.startsWith('milli') ? 1 : DURATION_UNITS_MS[unit[0]!]!
+  const ms = Number(match[1]) * factor
+  return ms > 0 ? ms : undefined
+}
+
 function listOf(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)
 }
@@ -238,6 +255,10 @@ export function loadConfig(
   if (raw.SUPABASE_JWT_SECRET !== undefined && String(raw.SUPABASE_JWT_SECRET).length < 32) {
     problems.push('SUPABASE_JWT_SECRET: accepts the project JWT secret, at least 32 characters')
   }
+  const loginWindowMs = parseDuration(String(raw.LOGIN_RATE_LIMIT_WINDOW ?? '1 minute'))
+  if (loginWindowMs === undefined) {
+    problems.push(`LOGIN_RATE_LIMIT_WINDOW: accepts a duration such as "1 minute", "30 s" or "2 hours" (got "${raw.LOGIN_RATE_LIMIT_WINDOW}")`)
+  }
   if (problems.length) throw new ConfigError([...new Set(problems)])
 
   return {
@@ -261,6 +282,7 @@ export function loadConfig(
     tokenCacheTtlSeconds: raw.TOKEN_CACHE_TTL,
     tokenValidation: raw.TOKEN_VALIDATION,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
+    loginRateLimit: { max: raw.LOGIN_RATE_LIMIT_MAX, windowMs: loginWindowMs! },
     embeddedAuth: {
       enabled: supabaseUrl === undefined,
       disableSignup: raw.AUTH_DISABLE_SIGNUP,

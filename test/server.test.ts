@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream'
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
@@ -6,7 +7,6 @@ import { fileURLToPath } from 'node:url'
 import { createClient } from '@supabase/supabase-js'
 import { freePort } from '../scripts/lib/ports.ts'
 import { openDatabase } from '../src/db/open.ts'
-import { loggerOptions } from '../src/log.ts'
 import { backends, tempDir } from './helpers/backends.ts'
 import { memoryStorage, signInThroughBrowser } from './helpers/browser.ts'
 import { startTestServer } from './helpers/server.ts'
@@ -65,9 +65,8 @@ t.test('CORS follows CORS_ORIGINS and exposes the API version header', async (t)
 
 t.test('logs never carry passwords, tokens, codes or authorization headers', async (t) => {
   const lines: string[] = []
-  const stream = { write: (line: string) => void lines.push(line) }
-  const logger = { ...(loggerOptions({ logLevel: 'trace', transport: 'http' }) as object), stream }
-  const server = await startTestServer(backends()[0]!, { LOG_LEVEL: 'trace' }, { logger })
+  const stream = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })
+  const server = await startTestServer(backends()[0]!, { LOG_LEVEL: 'trace' }, { logStream: stream })
   t.teardown(() => server.dispose())
   const supabase = createClient(server.config.baseUrl, server.anonKey, { auth: SERVER_CLIENT })
   const password = 'Very-Secret-Password-1'

@@ -37,8 +37,8 @@ export class UpstreamUnavailableError extends AuthError {
   readonly status = 503
   readonly code = 'temporarily_unavailable'
   readonly retryAfterSeconds: number
-  constructor(message: string, retryAfterSeconds = 5) {
-    super(message)
+  constructor(message: string, retryAfterSeconds = 5, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'UpstreamUnavailableError'
     this.retryAfterSeconds = retryAfterSeconds
   }

@@ -15,5 +15,12 @@ export interface AuthMode {
   authenticate(token: string): Promise<UserContext>
   /** The mode's own public routes (simple: `/auth/login`...; oauth: the authorization server). */
   routes?: FastifyPluginAsync
+  /**
+   * Called after this server ended the token's session (a logout through it): this instance
+   * refuses the token from then on, even where Supabase is not asked per request.
+   */
+  forget?(token: string, expiresAt: number): void
+  /** Extra auth-params for `WWW-Authenticate` challenges (oauth: `resource_metadata`). */
+  challengeParams?(): Record<string, string>
   close?(): Promise<void>
 }

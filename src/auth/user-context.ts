@@ -21,3 +21,24 @@ export interface UserContext {
   scopes: string[]
   mode: AuthModeName
 }
+
+/** What a token check proves; the mode adds its own name to make it a `UserContext`. */
+export type VerifiedToken = Omit<UserContext, 'mode'>
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
+
+/** Reads the Supabase access-token claims (already verified by the caller) into one shape. */
+export function verifiedTokenFromClaims(claims: Record<string, unknown>, accessToken: string): VerifiedToken {
+  return {
+    userId: String(claims.sub),
+    email: text(claims.email),
+    role: String(claims.role),
+    sessionId: text(claims.session_id),
+    aal: text(claims.aal),
+    claims,
+    accessToken,
+    expiresAt: Number(claims.exp),
+    // Only tokens from an OAuth grant carry `scope`; a plain Supabase session has none.
+    scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
+  }
+}

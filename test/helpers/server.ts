@@ -1,5 +1,7 @@
-import type { AppDeps } from '../../src/app.ts'
+import type { Writable } from 'node:stream'
+import type { FastifyPluginAsync } from 'fastify'
 import { loadConfig, type Config } from '../../src/config.ts'
+import { loggerOptions } from '../../src/log.ts'
 import { migrate } from '../../src/db/migrate.ts'
 import { startServer, type RunningServer } from '../../src/server.ts'
 import { freePort } from '../../scripts/lib/ports.ts'
@@ -12,21 +14,25 @@ export interface TestServer extends RunningServer {
   dispose(): Promise<void>
 }
 
+export interface TestServerOptions {
+  /** Routes behind the auth hook (`AppDeps.extraRoutes`). */
+  extraRoutes?: FastifyPluginAsync
+  /** Receives the server's log lines (JSON, with the production redaction) at `LOG_LEVEL`. */
+  logStream?: Writable
+}
+
 /**
  * A real server listening on a free loopback port, over a fresh database of `backend`.
  * `env` is read like the process environment (legacy aliases included).
  */
-export async function startTestServer(
-  backend: Backend,
-  env: Record<string, string> = {},
-  deps: Pick<Partial<AppDeps>, 'logger'> = {},
-): Promise<TestServer> {
+export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const store = await backend.create()
   await migrate(store.db)
   // The public URL has to name the port, so reserve it first and pass it in.
   const port = await freePort()
   const config = loadConfig({ HOST: '127.0.0.1', PORT: String(port), DATA_DIR: store.dataDir, LOG_LEVEL: 'silent', ...env }, {})
-  const server = await startServer(config, { ...deps, db: store.db })
+  const logger = options.logStream ? { ...(loggerOptions(config) as object), stream: options.logStream } : undefined
+  const server = await startServer(config, { db: store.db, ...(logger ? { logger } : {}), ...(options.extraRoutes ? { extraRoutes: options.extraRoutes } : {}) })
   return {
     ...server,
     config,

@@ -1,0 +1,71 @@
+import { jwtVerify } from 'jose'
+import { InvalidTokenError } from '../errors.ts'
+import { tokenHash } from '../token-hash.ts'
+import { TtlLru } from '../ttl-lru.ts'
+import { verifiedTokenFromClaims, type VerifiedToken } from '../user-context.ts'
+import type { KeyStore } from './key-store.ts'
+import { CLOCK_LEEWAY_SECONDS, REFUSAL, checkAlgorithm, checkClaims, decodeToken, joseRefusal, type ExpectedClaims } from './token-claims.ts'
+import type { TokenVerifier } from './token-verifier.ts'
+
+/** The token's algorithm is fine but no key for it is known: `auto` validation asks Supabase instead. */
+export class NoKeyForTokenError extends InvalidTokenError {
+  constructor() {
+    super(REFUSAL.unknownKey)
+    this.name = 'NoKeyForTokenError'
+  }
+}
+
+export interface LocalJwtOptions extends ExpectedClaims {
+  maxCacheEntries?: number
+  now?: () => number
+}
+
+/**
+ * Verifies Supabase access tokens with no call to Supabase per request: signature against
+ * the project's keys, then the claim rules. It cannot see a logout before `exp`, except a
+ * logout made through this very instance (`forget`).
+ */
+export class LocalJwtVerifier implements TokenVerifier {
+  readonly #keys: KeyStore
+  readonly #expected: ExpectedClaims
+  readonly #now: () => number
+  readonly #verified: TtlLru<VerifiedToken>
+  readonly #ended: TtlLru<true>
+
+  constructor(keys: KeyStore, options: LocalJwtOptions) {
+    this.#keys = keys
+    this.#expected = { issuer: options.issuer, audience: options.audience }
+    this.#now = options.now ?? Date.now
+    this.#verified = new TtlLru(options.maxCacheEntries ?? 10_000, this.#now)
+    this.#ended = new TtlLru(options.maxCacheEntries ?? 10_000, this.#now)
+  }
+
+  async verify(token: string): Promise<VerifiedToken> {
+    const hash = tokenHash(token)
+    if (this.#ended.get(hash)) throw new InvalidTokenError(REFUSAL.ended)
+    const cached = this.#verified.get(hash)
+    if (cached) return cached
+
+    const { header } = decodeToken(token)
+    checkAlgorithm(header)
+    const key = await this.#keys.keyFor(header)
+    if (!key) throw new NoKeyForTokenError()
+    let claims
+    try {
+      // The key's own algorithm is the only one allowed: no HS/ES or HS/RS confusion.
+      ;({ payload: claims } = await jwtVerify(token, key.key, { algorithms: [key.alg], clockTolerance: CLOCK_LEEWAY_SECONDS }))
+    } catch (error) {
+      throw joseRefusal(error)
+    }
+    checkClaims(claims, this.#expected, this.#now() / 1000)
+    const verified = verifiedTokenFromClaims(claims, token)
+    this.#verified.set(hash, verified, verified.expiresAt * 1000 - this.#now())
+    return verified
+  }
+
+  forget(token: string, expiresAt: number): void {
+    const hash = tokenHash(token)
+    this.#verified.delete(hash)
+    this.#ended.set(hash, true, (expiresAt + CLOCK_LEEWAY_SECONDS) * 1000 - this.#now())
+  }
+}
