@@ -88,6 +88,12 @@ t.test('jwt mode: key rotation, algorithm confusion, leeway', async (t) => {
     t.match(refused.challenge, CHALLENGE_INVALID_TOKEN, name)
   }
 
+  await jwks.close()
+  t.equal((await probe(base, await sign(claims(), 'ES256', es.kid, es.privateKey))).status, 200, 'with the JWKS unreachable, known keys keep working')
+
+  await jwks.close()
+  t.equal((await probe(base, await sign(claims(), 'ES256', es.kid, es.privateKey))).status, 200, 'with the JWKS unreachable, known keys keep working')
+
   const now = Math.floor(Date.now() / 1000)
   t.equal((await probe(base, await sign(claims({ exp: now - 10 }), 'ES256', es.kid, es.privateKey))).status, 200, 'expired 10 s ago: within the leeway')
   t.equal((await probe(base, await sign(claims({ exp: now - 40 }), 'ES256', es.kid, es.privateKey))).status, 401, 'expired 40 s ago: refused')

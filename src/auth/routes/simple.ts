@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { bearerTokenFrom } from '../bearer-token.ts'
-import { bearerChallenge, refusalFor } from '../challenge.ts'
+import { refusalFor } from '../challenge.ts'
 import { AuthError, InvalidTokenError } from '../errors.ts'
 import { loginRateLimiter } from '../login-rate-limit.ts'
 import type { VerifierDeps } from '../strategies/verifiers.ts'
@@ -132,7 +132,8 @@ export function simpleAuthRoutes({ gateway, config }: VerifierDeps): FastifyPlug
         return { authenticated: true, user: { id: user.userId, email: user.email }, expires_at: user.expiresAt, mode: user.mode }
       } catch (error) {
         if (!(error instanceof InvalidTokenError)) throw error
-        return reply.code(401).header('www-authenticate', bearerChallenge(error)).send({ authenticated: false, error: error.message })
+        const refusal = refusalFor(error)
+        return reply.code(401).headers(refusal.headers).send({ authenticated: false, error: refusal.description })
       }
     })
 
