@@ -30,14 +30,14 @@ export async function spawnServer(env: Record<string, string> = {}, options: { d
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000)
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`)
     const ready = await fetch(`${url}/ready`).then((r) => r.ok, () => false)
     if (ready) break
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`server not ready after ${options.timeoutMs ?? 20_000} ms:\n${output}`)
+      throw new Error(`server not ready after ${options.timeoutMs ?? 60_000} ms:\n${output}`)
     }
     await new Promise((r) => setTimeout(r, 50))
   }
