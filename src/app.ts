@@ -7,11 +7,15 @@ import { healthRoutes } from './health.ts'
 import { loggerOptions } from './log.ts'
 import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
+import type { AuthMode } from './auth/mode.ts'
+import { mcpPlugin } from './mcp/plugin.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
 export interface AppDeps {
   db: Db
+  /** How callers of the MCP endpoints are authenticated; without one those endpoints are not served. */
+  authMode?: AuthMode
   /** Overrides the logger (tests pass a stream to read what was logged). */
   logger?: Parameters<typeof Fastify>[0] extends infer O ? (O extends { logger?: infer L } ? L : never) : never
 }
@@ -60,6 +64,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     const keys = await loadSigningKeys(config.dataDir)
     await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
   }
+  if (deps.authMode) await app.register(mcpPlugin, { db: deps.db, authMode: deps.authMode })
   return app
 }
 

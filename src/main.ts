@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.ts'
 import { startServer } from './server.ts'
+import { runStdio, stderrLog } from './mcp/stdio.ts'
 
 function banner(config: Config, url: string, dbKind: string): string {
   const auth = config.embeddedAuth.enabled
@@ -29,6 +30,13 @@ async function main() {
       process.exit(1)
     }
     throw error
+  }
+  if (config.transport === 'stdio') {
+    await runStdio(config, { authMode: undefined }).catch((error: any) => {
+      stderrLog('error', `atoms-mcp cannot serve stdio: ${error?.message ?? error}`)
+      process.exit(1)
+    })
+    return
   }
   const server = await startServer(config).catch((error: any) => {
     process.stderr.write(`atoms-mcp cannot start: ${error?.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT)` : (error?.message ?? error)}\n`)

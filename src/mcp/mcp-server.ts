@@ -1,0 +1,121 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js'
+import pkg from '../../package.json' with { type: 'json' }
+import type { Db } from '../db/db.ts'
+import { asUser } from '../db/as-user.ts'
+import { readEntity } from '../entities/entity-store.ts'
+import { ENTITY_TYPES, type EntityType } from '../entities/entity-types.ts'
+import { EntityError } from '../entities/errors.ts'
+import { NotAuthenticatedError, userFromAuthInfo } from './auth-info.ts'
+import { McpDispatcher } from './dispatcher.ts'
+import { ToolRegistry } from './tool-registry.ts'
+import { TOOLS } from './tools/index.ts'
+import { describeUser } from './tools/whoami.ts'
+import { UsageCounter } from './usage.ts'
+
+// Not in the SDK's ErrorCode; the value the MCP specification gives for an unknown resource.
+const RESOURCE_NOT_FOUND = -32002
+const PROFILE_URI = 'user://profile'
+const ENTITY_URI = /^entity:\/\/([a-z_]+)\/([0-9a-f-]{36})$/i
+
+const INSTRUCTIONS = `atoms-mcp manages organizations, projects, documents, requirements and tests, and the relationships between them.
+Start with workspace_tool list_organizations (or create an organization with entity_tool), then set_context to make a project active.
+Everything you see follows your organization memberships; viewers can read but not change.`
+
+export interface McpCore {
+  registry: ToolRegistry
+  dispatcher: McpDispatcher
+  close(): Promise<void>
+}
+
+/** Logs failures that are the server's fault; the caller only learns that one happened. */
+export type ErrorLogger = (error: unknown, message: string) => void
+
+/** Refusals a user can act on (not found, forbidden, invalid field, no token). */
+export function isUserError(error: unknown): error is EntityError | NotAuthenticatedError {
+  return error instanceof EntityError || error instanceof NotAuthenticatedError
+}
+
+export function toolResult(value: unknown): CallToolResult {
+  const structured = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], ...(structured ? { structuredContent: structured } : {}) }
+}
+
+/**
+ * The MCP server, built once per process and shared by every transport through one
+ * dispatcher. The low-level `Server` is used (rather than `McpServer`) so that malformed
+ * arguments stay JSON-RPC -32602 errors instead of being folded into tool results.
+ */
+export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage?: UsageCounter }): Promise<McpCore> {
+  const registry = new ToolRegistry(TOOLS, { db: deps.db, usage: deps.usage ?? new UsageCounter() })
+  const server = new Server(
+    { name: 'atoms-mcp', title: 'atoms', version: pkg.version },
+    { capabilities: { tools: { listChanged: false }, resources: {} }, instructions: INSTRUCTIONS },
+  )
+  const unexpected = (error: unknown, what: string) => {
+    if (error instanceof McpError) return error
+    deps.logError(error, what)
+    return new McpError(ErrorCode.InternalError, `${what} failed unexpectedly; try again later`)
+  }
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.descriptors }))
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name
+    try {
+      return toolResult(await registry.call(name, request.params.arguments, () => userFromAuthInfo(extra.authInfo)))
+    } catch (error) {
+      if (isUserError(error)) return { content: [{ type: 'text', text: error.message }], isError: true }
+      throw unexpected(error, `tool ${name}`)
+    }
+  })
+
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+    resources: [{ uri: PROFILE_URI, name: 'profile', title: 'Your profile', description: 'The signed-in user (as whoami returns it).', mimeType: 'application/json' }],
+  }))
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+    resourceTemplates: [
+      {
+        uriTemplate: 'entity://{entity_type}/{id}',
+        name: 'entity',
+        title: 'An entity',
+        description: `One entity as JSON, to attach as context. entity_type: ${ENTITY_TYPES.join(', ')}.`,
+        mimeType: 'application/json',
+      },
+    ],
+  }))
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const uri = request.params.uri
+    const json = (value: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(value, null, 2) }] })
+    let user
+    try {
+      user = userFromAuthInfo(extra.authInfo)
+    } catch (error) {
+      throw new McpError(ErrorCode.InvalidRequest, (error as Error).message)
+    }
+    if (uri === PROFILE_URI) return json(describeUser(user))
+    const match = ENTITY_URI.exec(uri)
+    if (!match || !(ENTITY_TYPES as readonly string[]).includes(match[1]!)) {
+      throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri })
+    }
+    try {
+      return json(await asUser(deps.db, user, (tx) => readEntity(tx, match[1] as EntityType, match[2]!.toLowerCase())))
+    } catch (error) {
+      if (error instanceof EntityError) throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri })
+      throw unexpected(error, 'reading a resource')
+    }
+  })
+
+  const dispatcher = new McpDispatcher()
+  server.onerror = (error) => deps.logError(error, 'mcp protocol error')
+  await server.connect(dispatcher)
+  return { registry, dispatcher, close: () => server.close() }
+}
