@@ -32,11 +32,11 @@ export function openEventStream(reply: FastifyReply) {
   reply.raw.flushHeaders()
   return {
     send(event: string, data: JSONRPCMessage | string) {
-      if (reply.raw.writableEnded) return
+      if (reply.raw.writableEnded || reply.raw.destroyed) return
       reply.raw.write(`event: ${event}\ndata: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`)
     },
     comment(text: string) {
-      if (!reply.raw.writableEnded) reply.raw.write(`: ${text}\n\n`)
+      if (!reply.raw.writableEnded && !reply.raw.destroyed) reply.raw.write(`: ${text}\n\n`)
     },
     end() {
       if (!reply.raw.writableEnded) reply.raw.end()

@@ -18,8 +18,9 @@ export function embeddedJwtAuthMode(baseUrl: () => string): AuthMode {
       try {
         ;({ payload } = await jwtVerify(token, jwks, { issuer: `${baseUrl()}/auth/v1`, audience: 'authenticated' }))
       } catch (error) {
-        if (error instanceof errors.JWKSTimeout || (error as any)?.cause?.code === 'ECONNREFUSED') throw new UpstreamUnavailableError('the key set cannot be fetched')
-        throw new InvalidTokenError('the access token is invalid or expired')
+        // jose reports token faults as JOSEErrors; anything else is the key set being unreachable.
+        if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) throw new InvalidTokenError('the access token is invalid or expired')
+        throw new UpstreamUnavailableError('the key set cannot be fetched')
       }
       if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') throw new InvalidTokenError('the access token names no user')
       return {
