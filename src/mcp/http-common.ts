@@ -12,15 +12,6 @@ export function requestInfoOf(request: FastifyRequest, baseUrl: string): Request
   return { headers, url: new URL(request.url, baseUrl) }
 }
 
-/** Aborted when the client closes the connection before the response was sent. */
-export function abortOnClose(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController()
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort()
-  })
-  return controller.signal
-}
-
 /**
  * Takes the response over for a text/event-stream. Headers already set on the reply (CORS)
  * are copied first: after `hijack` Fastify no longer writes them.

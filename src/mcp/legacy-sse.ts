@@ -61,7 +61,7 @@ export async function legacySseRoutes(app: FastifyInstance, options: LegacySseOp
 
     const dispatch = { authInfo: toAuthInfo(user), requestInfo: requestInfoOf(request, baseUrl), onNotification: (n: any) => session.stream.send('message', n) }
     for (const message of messages) {
-      core.dispatcher.dispatch(message, dispatch).then(
+      core.dispatch(message, dispatch).then(
         (response) => response && session.stream.send('message', response),
         (error) => request.log.error({ err: error }, 'legacy sse dispatch failed'),
       )

@@ -1,13 +1,19 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import {
   CallToolRequestSchema,
   ErrorCode,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
   type CallToolResult,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type RequestInfo,
 } from '@modelcontextprotocol/sdk/types.js'
 import pkg from '../../package.json' with { type: 'json' }
 import type { Db } from '../db/db.ts'
@@ -16,7 +22,7 @@ import { readEntity } from '../entities/entity-store.ts'
 import { ENTITY_TYPES, type EntityType } from '../entities/entity-types.ts'
 import { EntityError } from '../entities/errors.ts'
 import { NotAuthenticatedError, userFromAuthInfo } from './auth-info.ts'
-import { McpDispatcher } from './dispatcher.ts'
+import { RequestTransport } from './request-transport.ts'
 import { ToolRegistry } from './tool-registry.ts'
 import { TOOLS } from './tools/index.ts'
 import { describeUser } from './tools/whoami.ts'
@@ -31,9 +37,17 @@ const INSTRUCTIONS = `atoms-mcp manages organizations, projects, documents, requ
 Start with workspace_tool list_organizations (or create an organization with entity_tool), then set_context to make a project active.
 Everything you see follows your organization memberships; viewers can read but not change.`
 
+export interface DispatchOptions {
+  authInfo?: AuthInfo
+  requestInfo?: RequestInfo
+  /** Notifications a handler sends while it works (progress, logs), for streaming transports. */
+  onNotification?(notification: JSONRPCNotification): void
+}
+
 export interface McpCore {
   registry: ToolRegistry
-  dispatcher: McpDispatcher
+  /** Hands one client message to the server: the reply to a request, undefined for anything else. */
+  dispatch(message: JSONRPCMessage, options?: DispatchOptions): Promise<JSONRPCMessage | undefined>
   close(): Promise<void>
 }
 
@@ -52,7 +66,7 @@ export function toolResult(value: unknown): CallToolResult {
 
 /**
  * The MCP server, built once per process and shared by every transport through one
- * dispatcher. The low-level `Server` is used (rather than `McpServer`) so that malformed
+ * `RequestTransport`. The low-level `Server` is used (rather than `McpServer`) so that malformed
  * arguments stay JSON-RPC -32602 errors instead of being folded into tool results.
  */
 export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage?: UsageCounter }): Promise<McpCore> {
@@ -114,8 +128,19 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
     }
   })
 
-  const dispatcher = new McpDispatcher()
+  const transport = new RequestTransport()
   server.onerror = (error) => deps.logError(error, 'mcp protocol error')
-  await server.connect(dispatcher)
-  return { registry, dispatcher, close: () => server.close() }
+  await server.connect(transport)
+  return {
+    registry,
+    async dispatch(message, options = {}) {
+      const extra = { authInfo: options.authInfo, requestInfo: options.requestInfo }
+      if (isJSONRPCRequest(message)) return transport.request(message, extra, options.onNotification)
+      // A cancellation names the caller's own request ids, which on this shared server could
+      // be another caller's internal ids; it is dropped. Replies from clients have no use here.
+      if (isJSONRPCNotification(message) && message.method !== 'notifications/cancelled') transport.notify(message, extra)
+      return undefined
+    },
+    close: () => server.close(),
+  }
 }

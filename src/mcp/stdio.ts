@@ -54,7 +54,7 @@ export function serveStdio(options: StdioOptions): Promise<void> {
   const handle = async (message: JSONRPCMessage) => {
     try {
       const authInfo = await authInfoFor(message, options)
-      const response = await core.dispatcher.dispatch(message, { authInfo, onNotification: write })
+      const response = await core.dispatch(message, { authInfo, onNotification: write })
       if (response) write(response)
     } catch (error) {
       log('error', 'stdio message failed', { error: String(error) })

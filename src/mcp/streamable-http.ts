@@ -10,7 +10,7 @@ import type { AuthMode } from '../auth/mode.ts'
 import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
 import type { McpCore } from './mcp-server.ts'
-import { abortOnClose, jsonRpcError, openEventStream, parseMessages, requestErrorStatus, requestInfoOf } from './http-common.ts'
+import { jsonRpcError, openEventStream, parseMessages, requestErrorStatus, requestInfoOf } from './http-common.ts'
 
 /** The versions of the Streamable HTTP transport; the 2024-11-05 transport is at /sse. */
 export const STREAMABLE_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26']
@@ -64,15 +64,15 @@ export async function streamableHttpRoutes(app: FastifyInstance, options: Stream
     if (!user) return reply
 
     messages.forEach(negotiateVersion)
-    const dispatch = { authInfo: toAuthInfo(user), requestInfo: requestInfoOf(request, baseUrl), signal: abortOnClose(reply) }
+    const dispatch = { authInfo: toAuthInfo(user), requestInfo: requestInfoOf(request, baseUrl) }
     const requests = messages.filter(isJSONRPCRequest)
     if (requests.length === 0) {
-      await Promise.all(messages.map((m) => core.dispatcher.dispatch(m, dispatch)))
+      await Promise.all(messages.map((m) => core.dispatch(m, dispatch)))
       return reply.code(202).send()
     }
 
     if (!wantsEventStream(request.headers.accept, requests)) {
-      const responses = (await Promise.all(messages.map((m) => core.dispatcher.dispatch(m, dispatch)))).filter((r) => r !== undefined)
+      const responses = (await Promise.all(messages.map((m) => core.dispatch(m, dispatch)))).filter((r) => r !== undefined)
       if (reply.raw.destroyed) return reply
       return reply.send(Array.isArray(request.body) ? responses : responses[0])
     }
@@ -80,7 +80,7 @@ export async function streamableHttpRoutes(app: FastifyInstance, options: Stream
     const stream = openEventStream(reply)
     await Promise.all(
       messages.map(async (m) => {
-        const response = await core.dispatcher.dispatch(m, { ...dispatch, onNotification: (n) => stream.send('message', n) })
+        const response = await core.dispatch(m, { ...dispatch, onNotification: (n) => stream.send('message', n) })
         if (response) stream.send('message', response)
       }),
     )

@@ -12,7 +12,7 @@ async function spawnClient(t: { teardown(fn: () => unknown): void }, script: str
   const transport = new StdioClientTransport({
     command: NODE,
     args: [script],
-    env: { PATH: process.env.PATH ?? '', TRANSPORT: 'stdio', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stderr: 'pipe',
   })
   transport.stderr?.on('data', (chunk) => stderr.push(String(chunk)))
@@ -22,10 +22,10 @@ async function spawnClient(t: { teardown(fn: () => unknown): void }, script: str
   return { client, stderr }
 }
 
-t.test('node src/main.ts with TRANSPORT=stdio speaks MCP on stdout and logs to stderr', async (t) => {
+t.test('node src/main.ts with the legacy ATOMS_FASTMCP_TRANSPORT=stdio speaks MCP on stdout and logs to stderr', async (t) => {
   const dataDir = tempDir()
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const { client, stderr } = await spawnClient(t, 'src/main.ts', { DATA_DIR: dataDir })
+  const { client, stderr } = await spawnClient(t, 'src/main.ts', { ATOMS_FASTMCP_TRANSPORT: 'stdio', DATA_DIR: dataDir })
   const { tools } = await client.listTools()
   t.equal(tools.length, 5)
   const whoami = await call(client, 'whoami', {})
@@ -46,6 +46,7 @@ for (const backend of backends()) {
     const database: Record<string, string> = store ? { DATABASE_URL: store.url! } : { DATA_DIR: dataDir }
     const { client } = await spawnClient(t, 'test/helpers/stdio-server.ts', {
       ...database,
+      TRANSPORT: 'stdio',
       SUPABASE_URL: server.config.baseUrl,
       SUPABASE_ANON_KEY: server.anonKey,
       MCP_AUTH_TOKEN: alice.token,
