@@ -8,7 +8,7 @@ export function jsonRpcError(code: number, message: string, id: string | number 
 
 /** What handlers may learn of the HTTP request (headers minus credentials). */
 export function requestInfoOf(request: FastifyRequest, baseUrl: string): RequestInfo {
-  const { authorization: _a, cookie: _c, ...headers } = request.headers
+  const { authorization: _a, cookie: _c, apikey: _k, ...headers } = request.headers
   return { headers, url: new URL(request.url, baseUrl) }
 }
 

@@ -125,6 +125,24 @@ for (const backend of backends()) {
       t.same(context, { organization: null, project: null }, 'a saved context no longer shows what B cannot see')
     })
 
+    t.test('admins manage members, but only owners grant or take the owner role', async (t) => {
+      const carol = await signUp(server, 'carol@example.com')
+      await ok(a, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: bob.id, role: 'admin' })
+      const asOwner = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: carol.id, role: 'owner' })
+      t.ok(asOwner.isError)
+      t.match(asOwner.text, /only an owner/)
+      const asMember = await ok(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'CAROL@example.com', role: 'member' })
+      t.equal(asMember.user_id, carol.id, 'found by email, whatever its case')
+      const dethrone = await call(b, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: alice.id })
+      t.ok(dethrone.isError)
+      t.match(dethrone.text, /only an owner/)
+      const stranger = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'nobody@example.com' })
+      t.ok(stranger.isError)
+      t.match(stranger.text, /no user with email/)
+      await ok(b, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: carol.id })
+      await ok(a, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: bob.id })
+    })
+
     t.test('an organization keeps an owner', async (t) => {
       const self = await call(a, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: alice.id })
       t.ok(self.isError)

@@ -129,6 +129,9 @@ for (const backend of backends()) {
       t.match(sse.headers.get('content-type'), /text\/event-stream/)
       const data = sse.text.split('\n').find((line) => line.startsWith('data: '))!
       t.equal(JSON.parse(data.slice(6)).id, 'b')
+      const progress = await postMcp(server, { jsonrpc: '2.0', id: 'c', method: 'tools/call', params: { name: 'whoami', arguments: {}, _meta: { progressToken: 'p1' } } }, auth)
+      t.match(progress.headers.get('content-type'), /text\/event-stream/, 'a request wanting progress is streamed')
+      t.match(progress.text, /"id":"c"/)
       const notification = await postMcp(server, { jsonrpc: '2.0', method: 'notifications/initialized' }, auth)
       t.equal(notification.status, 202)
       const batch = await postMcp(server, [{ jsonrpc: '2.0', id: 1, method: 'ping' }, { jsonrpc: '2.0', id: 2, method: 'tools/list' }], auth)
