@@ -5,11 +5,8 @@ import {
   ErrorCode,
   isJSONRPCNotification,
   isJSONRPCRequest,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
-  ReadResourceRequestSchema,
   type CallToolResult,
   type JSONRPCMessage,
   type JSONRPCNotification,
@@ -17,21 +14,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import pkg from '../../package.json' with { type: 'json' }
 import type { Db } from '../db/db.ts'
-import { asUser } from '../db/as-user.ts'
-import { readEntity } from '../entities/entity-store.ts'
-import { ENTITY_TYPES, type EntityType } from '../entities/entity-types.ts'
 import { EntityError } from '../entities/errors.ts'
 import { NotAuthenticatedError, userFromAuthInfo } from './auth-info.ts'
+import { registerResources } from './resources.ts'
 import { RequestTransport } from './request-transport.ts'
 import { ToolRegistry } from './tool-registry.ts'
 import { TOOLS } from './tools/index.ts'
-import { describeUser } from './tools/whoami.ts'
 import { UsageCounter } from './usage.ts'
-
-// Not in the SDK's ErrorCode; the value the MCP specification gives for an unknown resource.
-const RESOURCE_NOT_FOUND = -32002
-const PROFILE_URI = 'user://profile'
-const ENTITY_URI = /^entity:\/\/([a-z_]+)\/([0-9a-f-]{36})$/i
 
 const INSTRUCTIONS = `atoms-mcp manages organizations, projects, documents, requirements and tests, and the relationships between them.
 Start with workspace_tool list_organizations (or create an organization with entity_tool), then set_context to make a project active.
@@ -54,6 +43,9 @@ export interface McpCore {
 /** Logs failures that are the server's fault; the caller only learns that one happened. */
 export type ErrorLogger = (error: unknown, message: string) => void
 
+/** Turns a failure that is the server's fault into a bare JSON-RPC internal error, logged. */
+export type Unexpected = (error: unknown, what: string) => McpError
+
 /** Refusals a user can act on (not found, forbidden, invalid field, no token). */
 export function isUserError(error: unknown): error is EntityError | NotAuthenticatedError {
   return error instanceof EntityError || error instanceof NotAuthenticatedError
@@ -61,7 +53,7 @@ export function isUserError(error: unknown): error is EntityError | NotAuthentic
 
 export function toolResult(value: unknown): CallToolResult {
   const structured = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], ...(structured ? { structuredContent: structured } : {}) }
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], ...(structured ? { structuredContent: structured } : {}) }
 }
 
 /**
@@ -75,7 +67,7 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
     { name: 'atoms-mcp', title: 'atoms', version: pkg.version },
     { capabilities: { tools: { listChanged: false }, resources: {} }, instructions: INSTRUCTIONS },
   )
-  const unexpected = (error: unknown, what: string) => {
+  const unexpected: Unexpected = (error, what) => {
     if (error instanceof McpError) return error
     deps.logError(error, what)
     return new McpError(ErrorCode.InternalError, `${what} failed unexpectedly; try again later`)
@@ -92,41 +84,7 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
     }
   })
 
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-    resources: [{ uri: PROFILE_URI, name: 'profile', title: 'Your profile', description: 'The signed-in user (as whoami returns it).', mimeType: 'application/json' }],
-  }))
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
-    resourceTemplates: [
-      {
-        uriTemplate: 'entity://{entity_type}/{id}',
-        name: 'entity',
-        title: 'An entity',
-        description: `One entity as JSON, to attach as context. entity_type: ${ENTITY_TYPES.join(', ')}.`,
-        mimeType: 'application/json',
-      },
-    ],
-  }))
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const uri = request.params.uri
-    const json = (value: unknown) => ({ contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(value, null, 2) }] })
-    let user
-    try {
-      user = userFromAuthInfo(extra.authInfo)
-    } catch (error) {
-      throw new McpError(ErrorCode.InvalidRequest, (error as Error).message)
-    }
-    if (uri === PROFILE_URI) return json(describeUser(user))
-    const match = ENTITY_URI.exec(uri)
-    if (!match || !(ENTITY_TYPES as readonly string[]).includes(match[1]!)) {
-      throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri })
-    }
-    try {
-      return json(await asUser(deps.db, user, (tx) => readEntity(tx, match[1] as EntityType, match[2]!.toLowerCase())))
-    } catch (error) {
-      if (error instanceof EntityError) throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri })
-      throw unexpected(error, 'reading a resource')
-    }
-  })
+  registerResources(server, deps.db, unexpected)
 
   const transport = new RequestTransport()
   server.onerror = (error) => deps.logError(error, 'mcp protocol error')
