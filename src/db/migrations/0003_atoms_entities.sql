@@ -216,6 +216,20 @@ end
 $$;
 create trigger projects_organization before update on atoms.projects for each row execute function atoms.keep_project_organization();
 
+-- A link's ends and organization are fixed once made (the insert policy checked them).
+create function atoms.keep_relationship_ends() returns trigger
+language plpgsql as $$
+begin
+  new.organization_id := old.organization_id;
+  new.source_type := old.source_type;
+  new.source_id := old.source_id;
+  new.target_type := old.target_type;
+  new.target_id := old.target_id;
+  return new;
+end
+$$;
+create trigger relationships_ends before update on atoms.relationships for each row execute function atoms.keep_relationship_ends();
+
 -- The organization an entity belongs to, for relationships; NULL when it does not exist.
 create function atoms.entity_organization(entity_type text, entity_id uuid) returns uuid
 language sql stable security definer set search_path = '' as $$
