@@ -73,3 +73,21 @@ export async function postMcp(server: TestServer, body: unknown, headers: Record
   }
   return { status: response.status, headers: response.headers, text, json }
 }
+
+/**
+ * A server with Alice and Bob signed up and connected (`a` and `b`), all stopped when the
+ * test ends.
+ */
+export async function aliceAndBob(t: { teardown(fn: () => unknown): void }, backend: Backend) {
+  const server = await startMcpServer(backend)
+  t.teardown(() => server.dispose())
+  const alice = await signUp(server, 'alice@example.com')
+  const bob = await signUp(server, 'bob@example.com')
+  const a = await connect(server, alice)
+  const b = await connect(server, bob)
+  t.teardown(async () => {
+    await a.close()
+    await b.close()
+  })
+  return { server, alice, bob, a, b }
+}

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { backends } from '../helpers/backends.ts'
-import { call, connect, ok, signUp, startMcpServer } from '../helpers/mcp.ts'
+import { aliceAndBob, call, ok, signUp } from '../helpers/mcp.ts'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 /** The text a refusal would have for an id that does not exist at all. */
@@ -8,16 +8,7 @@ const asIfMissing = (text: string, id: string) => text.replaceAll(id, MISSING)
 
 for (const backend of backends()) {
   t.test(`row-level security through the tools on ${backend.name}`, async (t) => {
-    const server = await startMcpServer(backend)
-    t.teardown(() => server.dispose())
-    const alice = await signUp(server, 'alice@example.com')
-    const bob = await signUp(server, 'bob@example.com')
-    const a = await connect(server, alice)
-    const b = await connect(server, bob)
-    t.teardown(async () => {
-      await a.close()
-      await b.close()
-    })
+    const { server, alice, bob, a, b } = await aliceAndBob(t, backend)
 
     const org = await ok(a, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Alice Inc', slug: 'alice-inc' } })
     const project = await ok(a, 'entity_tool', { operation: 'create', entity_type: 'project', data: { organization_id: org.id, name: 'Secret project' } })

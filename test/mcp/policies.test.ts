@@ -2,7 +2,7 @@ import t from 'tap'
 import type { UserContext } from '../../src/auth/user-context.ts'
 import { asUser } from '../../src/db/as-user.ts'
 import { backends } from '../helpers/backends.ts'
-import { connect, ok, signUp, startMcpServer } from '../helpers/mcp.ts'
+import { aliceAndBob, ok } from '../helpers/mcp.ts'
 
 /**
  * The policies hold for any statement a signed-in user could send (through PostgREST on a
@@ -10,16 +10,7 @@ import { connect, ok, signUp, startMcpServer } from '../helpers/mcp.ts'
  */
 for (const backend of backends()) {
   t.test(`policies against direct statements on ${backend.name}`, async (t) => {
-    const server = await startMcpServer(backend)
-    t.teardown(() => server.dispose())
-    const alice = await signUp(server, 'alice@example.com')
-    const bob = await signUp(server, 'bob@example.com')
-    const a = await connect(server, alice)
-    const b = await connect(server, bob)
-    t.teardown(async () => {
-      await a.close()
-      await b.close()
-    })
+    const { server, alice, bob, a, b } = await aliceAndBob(t, backend)
     const org = await ok(a, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'A', slug: 'a-org' } })
     const project = await ok(a, 'entity_tool', { operation: 'create', entity_type: 'project', data: { organization_id: org.id, name: 'P' } })
     const doc = await ok(a, 'entity_tool', { operation: 'create', entity_type: 'document', data: { project_id: project.id, title: 'D' } })
