@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { DatabaseUnavailableError } from '../db/db.ts'
 import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestInfo } from '@modelcontextprotocol/sdk/types.js'
 
 /** A JSON-RPC error object not tied to a request the server could read. */
@@ -57,4 +58,14 @@ export function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
     messages.push(item as JSONRPCMessage)
   }
   return messages
+}
+
+/** Errors before or around an MCP handler, answered as JSON-RPC errors with a fitting status. */
+export async function jsonRpcErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof DatabaseUnavailableError) {
+    return reply.code(503).header('retry-after', '5').send(jsonRpcError(-32603, 'the database cannot be reached; retry shortly'))
+  }
+  const { status, message, parse } = requestErrorStatus(error as FastifyError)
+  if (status === 500) request.log.error({ err: error }, 'mcp request failed')
+  return reply.code(status).send(jsonRpcError(parse ? -32700 : status === 500 ? -32603 : -32600, parse ? `Parse error: ${message}` : message))
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AuthMode } from '../auth/mode.ts'
 import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
-import { jsonRpcError, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
+import { jsonRpcError, jsonRpcErrorHandler, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
 import type { McpCore } from './mcp-server.ts'
 
 const KEEPALIVE_MS = 15_000
@@ -25,6 +25,7 @@ export async function legacySseRoutes(app: FastifyInstance, options: LegacySseOp
   const basePath = new URL(baseUrl).pathname.replace(/\/$/, '')
   const sessions = new Map<string, { userId: string; stream: ReturnType<typeof openEventStream> }>()
 
+  app.setErrorHandler(jsonRpcErrorHandler)
   app.addHook('preClose', async () => {
     for (const session of sessions.values()) session.stream.end()
     sessions.clear()

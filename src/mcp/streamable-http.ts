@@ -1,16 +1,15 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import {
   isJSONRPCRequest,
   LATEST_PROTOCOL_VERSION,
   type JSONRPCMessage,
   type JSONRPCRequest,
 } from '@modelcontextprotocol/sdk/types.js'
-import { DatabaseUnavailableError } from '../db/db.ts'
 import type { AuthMode } from '../auth/mode.ts'
 import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
 import type { McpCore } from './mcp-server.ts'
-import { jsonRpcError, openEventStream, parseMessages, requestErrorStatus, requestInfoOf } from './http-common.ts'
+import { jsonRpcError, jsonRpcErrorHandler, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
 
 /** The versions of the Streamable HTTP transport; the 2024-11-05 transport is at /sse. */
 export const STREAMABLE_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26']
@@ -43,14 +42,7 @@ function negotiateVersion(message: JSONRPCMessage) {
 export async function streamableHttpRoutes(app: FastifyInstance, options: StreamableHttpOptions) {
   const { core, authMode, baseUrl } = options
 
-  app.setErrorHandler(async (error, request, reply) => {
-    if (error instanceof DatabaseUnavailableError) {
-      return reply.code(503).header('retry-after', '5').send(jsonRpcError(-32603, 'the database cannot be reached; retry shortly'))
-    }
-    const { status, message, parse } = requestErrorStatus(error as FastifyError)
-    if (status === 500) request.log.error({ err: error }, 'mcp request failed')
-    return reply.code(status).send(jsonRpcError(parse ? -32700 : status === 500 ? -32603 : -32600, parse ? `Parse error: ${message}` : message))
-  })
+  app.setErrorHandler(jsonRpcErrorHandler)
 
   app.post('/mcp', { schema: { body: { anyOf: [{ type: 'object' }, { type: 'array' }] } } }, async (request: FastifyRequest, reply: FastifyReply) => {
     const version = request.headers['mcp-protocol-version']
