@@ -9,11 +9,15 @@ import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
 import { authorizationServerMetadata } from './embedded-auth/oauth-server/routes.ts'
 import { authPlugin, protectedRoutes } from './auth/plugin.ts'
+import type { AuthMode } from './auth/mode.ts'
+import { mcpPlugin } from './mcp/plugin.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
 export interface AppDeps {
   db: Db
+  /** Replaces the auth mode `AUTH_MODE` would pick (tests use it to plug in their own). */
+  authMode?: AuthMode
   /** Overrides the logger (tests pass a stream to read what was logged). */
   logger?: FastifyServerOptions['logger']
   /** More routes behind the auth hook (tests add one to probe it; routes must exist before listen). */
@@ -78,8 +82,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       return reply.header('cache-control', 'public, max-age=600').send(authorizationServerMetadata(config))
     })
   }
-  await app.register(authPlugin, { config })
+  await app.register(authPlugin, { config, mode: deps.authMode })
   if (deps.extraRoutes) await app.register(protectedRoutes(deps.extraRoutes))
+  await app.register(mcpPlugin, { db: deps.db, authMode: app.authMode })
   return app
 }
 

@@ -13,6 +13,8 @@ export const TOKEN_VALIDATIONS = ['auto', 'local', 'remote'] as const
 export interface Config {
   authMode: AuthModeName
   transport: (typeof TRANSPORTS)[number]
+  /** stdio transport: the token tool calls use when they carry no `auth_token` argument. */
+  mcpAuthToken: string | undefined
   host: string
   port: number
   baseUrl: string
@@ -88,6 +90,7 @@ const schema = {
   properties: {
     AUTH_MODE: { type: 'string', enum: [...AUTH_MODES], default: 'oauth' },
     TRANSPORT: { type: 'string', enum: [...TRANSPORTS], default: 'http' },
+    MCP_AUTH_TOKEN: { type: 'string' },
     HOST: { type: 'string', minLength: 1, default: 'localhost' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
     BASE_URL: { type: 'string' },
@@ -264,6 +267,7 @@ export function loadConfig(
   return {
     authMode: raw.AUTH_MODE,
     transport: raw.TRANSPORT,
+    mcpAuthToken: raw.MCP_AUTH_TOKEN,
     host: raw.HOST,
     port,
     baseUrl: baseUrl!,

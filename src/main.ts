@@ -1,5 +1,10 @@
 import { ConfigError, loadConfig, type Config } from './config.ts'
 import { startServer } from './server.ts'
+import { pino } from 'pino'
+import { createAuthMode } from './auth/modes/index.ts'
+import { REDACTED_PATHS } from './log.ts'
+import { runStdio, stderrLog } from './mcp/stdio.ts'
+import { createSupabaseGateway } from './supabase/gateway.ts'
 
 function banner(config: Config, url: string, dbKind: string): string {
   const auth = config.embeddedAuth.enabled
@@ -29,6 +34,17 @@ async function main() {
       process.exit(1)
     }
     throw error
+  }
+  if (config.transport === 'stdio') {
+    // Tokens are checked as over HTTP; with the embedded auth its JWKS is that of the
+    // server at BASE_URL, which therefore has to be running (npm start) to verify them.
+    const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2))
+    const authMode = createAuthMode({ config, gateway: createSupabaseGateway(config), log })
+    await runStdio(config, { authMode }).catch((error: any) => {
+      stderrLog('error', `atoms-mcp cannot serve stdio: ${error?.message ?? error}`)
+      process.exit(1)
+    })
+    return
   }
   const server = await startServer(config).catch((error: any) => {
     process.stderr.write(`atoms-mcp cannot start: ${error?.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT)` : (error?.message ?? error)}\n`)

@@ -22,13 +22,15 @@ declare module 'fastify' {
 
 export interface AuthPluginOptions {
   config: Config
+  /** A mode to use instead of the one `AUTH_MODE` picks. */
+  mode?: AuthMode
 }
 
 /** Decorates the server with the active auth mode and registers that mode's own routes. */
 export const authPlugin = fp(
-  async (app: FastifyInstance, { config }: AuthPluginOptions) => {
+  async (app: FastifyInstance, { config, mode: given }: AuthPluginOptions) => {
     const gateway = createSupabaseGateway(config)
-    const mode = createAuthMode({ config, gateway, log: app.log })
+    const mode = given ?? createAuthMode({ config, gateway, log: app.log })
     app.decorate('supabaseGateway', gateway)
     app.decorate('authMode', mode)
     app.decorateRequest('user', null as unknown as UserContext)

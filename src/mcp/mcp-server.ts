@@ -1,0 +1,104 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type JSONRPCMessage,
+  type JSONRPCNotification,
+  type RequestInfo,
+} from '@modelcontextprotocol/sdk/types.js'
+import pkg from '../../package.json' with { type: 'json' }
+import type { Db } from '../db/db.ts'
+import { EntityError } from '../entities/errors.ts'
+import { NotAuthenticatedError, userFromAuthInfo } from './auth-info.ts'
+import { registerResources } from './resources.ts'
+import { RequestTransport } from './request-transport.ts'
+import { ToolRegistry } from './tool-registry.ts'
+import { TOOLS } from './tools/index.ts'
+import { UsageCounter } from './usage.ts'
+
+const INSTRUCTIONS = `atoms-mcp manages organizations, projects, documents, requirements and tests, and the relationships between them.
+Start with workspace_tool list_organizations (or create an organization with entity_tool), then set_context to make a project active.
+Everything you see follows your organization memberships; viewers can read but not change.`
+
+export interface DispatchOptions {
+  authInfo?: AuthInfo
+  requestInfo?: RequestInfo
+  /** Notifications a handler sends while it works (progress, logs), for streaming transports. */
+  onNotification?(notification: JSONRPCNotification): void
+}
+
+export interface McpCore {
+  registry: ToolRegistry
+  /** Hands one client message to the server: the reply to a request, undefined for anything else. */
+  dispatch(message: JSONRPCMessage, options?: DispatchOptions): Promise<JSONRPCMessage | undefined>
+  close(): Promise<void>
+}
+
+/** Logs failures that are the server's fault; the caller only learns that one happened. */
+export type ErrorLogger = (error: unknown, message: string) => void
+
+/** Turns a failure that is the server's fault into a bare JSON-RPC internal error, logged. */
+export type Unexpected = (error: unknown, what: string) => McpError
+
+/** Refusals a user can act on (not found, forbidden, invalid field, no token). */
+export function isUserError(error: unknown): error is EntityError | NotAuthenticatedError {
+  return error instanceof EntityError || error instanceof NotAuthenticatedError
+}
+
+export function toolResult(value: unknown): CallToolResult {
+  const structured = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  return { content: [{ type: 'text', text: JSON.stringify(value) }], ...(structured ? { structuredContent: structured } : {}) }
+}
+
+/**
+ * The MCP server, built once per process and shared by every transport through one
+ * `RequestTransport`. The low-level `Server` is used (rather than `McpServer`) so that malformed
+ * arguments stay JSON-RPC -32602 errors instead of being folded into tool results.
+ */
+export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage?: UsageCounter }): Promise<McpCore> {
+  const registry = new ToolRegistry(TOOLS, { db: deps.db, usage: deps.usage ?? new UsageCounter() })
+  const server = new Server(
+    { name: 'atoms-mcp', title: 'atoms', version: pkg.version },
+    { capabilities: { tools: { listChanged: false }, resources: {} }, instructions: INSTRUCTIONS },
+  )
+  const unexpected: Unexpected = (error, what) => {
+    if (error instanceof McpError) return error
+    deps.logError(error, what)
+    return new McpError(ErrorCode.InternalError, `${what} failed unexpectedly; try again later`)
+  }
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.descriptors }))
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name
+    try {
+      return toolResult(await registry.call(name, request.params.arguments, () => userFromAuthInfo(extra.authInfo)))
+    } catch (error) {
+      if (isUserError(error)) return { content: [{ type: 'text', text: error.message }], isError: true }
+      throw unexpected(error, `tool ${name}`)
+    }
+  })
+
+  registerResources(server, deps.db, unexpected)
+
+  const transport = new RequestTransport()
+  server.onerror = (error) => deps.logError(error, 'mcp protocol error')
+  await server.connect(transport)
+  return {
+    registry,
+    async dispatch(message, options = {}) {
+      const extra = { authInfo: options.authInfo, requestInfo: options.requestInfo }
+      if (isJSONRPCRequest(message)) return transport.request(message, extra, options.onNotification)
+      // A cancellation names the caller's own request ids, which on this shared server could
+      // be another caller's internal ids; it is dropped. Replies from clients have no use here.
+      if (isJSONRPCNotification(message) && message.method !== 'notifications/cancelled') transport.notify(message, extra)
+      return undefined
+    },
+    close: () => server.close(),
+  }
+}

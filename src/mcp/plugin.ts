@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify'
+import type { AuthMode } from '../auth/mode.ts'
+import type { Db } from '../db/db.ts'
+import { legacySseRoutes } from './legacy-sse.ts'
+import { createMcpCore } from './mcp-server.ts'
+import { originGuard } from './origin-guard.ts'
+import { restRoutes } from './rest.ts'
+import { streamableHttpRoutes } from './streamable-http.ts'
+
+export interface McpPluginOptions {
+  db: Db
+  authMode: AuthMode
+}
+
+/**
+ * Every way to reach the tools over HTTP: Streamable HTTP at /mcp, the 2024-11-05 HTTP+SSE
+ * transport at /sse, and the REST surface under /api/mcp. One MCP server serves them all.
+ */
+export async function mcpPlugin(app: FastifyInstance, options: McpPluginOptions) {
+  const { config } = app
+  const core = await createMcpCore({ db: options.db, logError: (error, message) => app.log.error({ err: error }, message) })
+  app.addHook('onClose', () => core.close())
+
+  const guard = originGuard(config)
+  if (guard) app.addHook('onRequest', guard)
+
+  const routeOptions = { core, authMode: options.authMode, baseUrl: config.baseUrl }
+  await app.register(streamableHttpRoutes, routeOptions)
+  await app.register(legacySseRoutes, routeOptions)
+  await app.register(restRoutes, routeOptions)
+}
