@@ -159,6 +159,12 @@ for (const backend of backends()) {
       t.equal(first.data?.claims.iss, `${server.config.baseUrl}/auth/v1`)
       t.equal(first.data?.claims.aud, 'authenticated')
       t.equal(first.data?.claims.role, 'authenticated')
+      t.same(
+        Object.keys(first.data!.claims),
+        ['iss', 'sub', 'aud', 'exp', 'iat', 'email', 'phone', 'app_metadata', 'user_metadata', 'role', 'aal', 'amr', 'session_id', 'is_anonymous'],
+        'GoTrue claims, in its order',
+      )
+      t.equal(first.data!.claims.exp! - first.data!.claims.iat!, 3600, 'an hour by default')
       t.same(requests, ['/auth/v1/.well-known/jwks.json'], 'exactly one request, to the JWKS')
 
       const second = await supabase.auth.getClaims(session!.access_token)

@@ -11,6 +11,16 @@ import type { AuthContext } from '../context.ts'
  */
 export const LOCAL_PROVIDER_PATH = '/local-provider'
 
+/**
+ * Browsers apply `form-action` to every redirect that follows a form post, and this form's
+ * post ends, through /callback, at the app's own URL on another origin; `'self'` alone
+ * would stop the sign-in at that last step.
+ */
+const SIGN_IN_PAGE_HEADERS = {
+  ...PAGE_HEADERS,
+  'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", "form-action 'self' http: https:"),
+}
+
 const CODE_AUDIENCE = 'embedded-auth-callback'
 const CODE_TTL_SECONDS = 120
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
@@ -72,7 +82,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     if (query.redirect_uri !== callbackUrl || !query.state || !query.provider) {
       return reply.code(400).headers(PAGE_HEADERS).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in link is incomplete or was not issued by this server.</p>`))
     }
-    return reply.headers(PAGE_HEADERS).send(render(query))
+    return reply.headers(SIGN_IN_PAGE_HEADERS).send(render(query))
   })
 
   app.post(`${LOCAL_PROVIDER_PATH}/authorize`, { schema: { body: { type: 'object' } } }, async (request, reply) => {
@@ -91,7 +101,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     }
     const email = (body.email ?? '').trim().toLowerCase()
     if (!EMAIL_PATTERN.test(email) || email.length > 255) {
-      return reply.code(400).headers(PAGE_HEADERS).send(render(body, 'Enter a valid email address.'))
+      return reply.code(400).headers(SIGN_IN_PAGE_HEADERS).send(render(body, 'Enter a valid email address.'))
     }
     const name = (body.name ?? '').trim().slice(0, 200)
     const code = await new SignJWT({ email, name, provider: body.provider })
