@@ -237,4 +237,6 @@ t.test('a configured anon key is required, as the gateway does, except where bro
   t.equal((await fetch(`${base}/settings?apikey=local-anon-key`)).status, 200, 'the query parameter works')
   const authorize = await fetch(`${base}/authorize?provider=github`, { redirect: 'manual' })
   t.equal(authorize.status, 302, '/authorize needs no key')
+  t.equal((await fetch(`${base}/.well-known/jwks.json`)).status, 200, 'the JWKS is public, as on hosted Supabase')
+  t.equal((await fetch(`${base}/.well-known/openid-configuration`)).status, 200, 'and so is discovery')
 })
