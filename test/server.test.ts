@@ -10,9 +10,9 @@ import { loggerOptions } from '../src/log.ts'
 import { backends, tempDir } from './helpers/backends.ts'
 import { memoryStorage, signInThroughBrowser } from './helpers/browser.ts'
 import { startTestServer } from './helpers/server.ts'
+import { SERVER_CLIENT } from './helpers/supabase.ts'
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const SERVER_CLIENT = { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } as const
 
 for (const backend of backends()) {
   t.test(`/health and /ready on ${backend.name}`, async (t) => {

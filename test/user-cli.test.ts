@@ -7,6 +7,7 @@ import { freePort } from '../scripts/lib/ports.ts'
 import { loadConfig } from '../src/config.ts'
 import { startServer } from '../src/server.ts'
 import { backends, tempDir } from './helpers/backends.ts'
+import { SERVER_CLIENT } from './helpers/supabase.ts'
 
 const CLI = fileURLToPath(new URL('../scripts/user.ts', import.meta.url))
 
@@ -29,7 +30,7 @@ function runCli(cwd: string, env: Record<string, string>, ...args: string[]): Pr
   })
 }
 
-const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }
+const clientOptions = { auth: SERVER_CLIENT }
 
 t.test('usage: --help, and wrong usage exits 2', async (t) => {
   const cwd = tempDir()

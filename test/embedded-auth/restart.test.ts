@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.ts'
 import { SigningKeyFileError, loadSigningKeys } from '../../src/embedded-auth/keys.ts'
 import { startServer } from '../../src/server.ts'
 import { backends, tempDir } from '../helpers/backends.ts'
+import { SERVER_CLIENT } from '../helpers/supabase.ts'
 
 for (const backend of backends()) {
   t.test(`a restart keeps users, sessions and keys on ${backend.name}`, async (t) => {
@@ -20,7 +21,7 @@ for (const backend of backends()) {
       { HOST: '127.0.0.1', PORT: String(port), DATA_DIR: store.dataDir, LOG_LEVEL: 'silent', ...(store.url ? { DATABASE_URL: store.url } : {}) },
       {},
     )
-    const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }
+    const clientOptions = { auth: SERVER_CLIENT }
     const issuer = `${config.baseUrl}/auth/v1`
 
     const before = await startServer(config)
