@@ -212,6 +212,9 @@ for (const backend of backends()) {
       t.equal(openid.issuer, base)
       t.equal(openid.jwks_uri, `${base}/.well-known/jwks.json`)
 
+      const asked = await fetch(`${base}/settings`, { headers: V2024 })
+      t.equal(asked.status, 200)
+      t.equal(asked.headers.get('x-supabase-api-version'), null, 'a success does not echo the version header')
       const settings = await (await fetch(`${base}/settings`)).json()
       t.equal(settings.external.email, true)
       t.equal(settings.external.github, true)

@@ -95,6 +95,13 @@ for (const backend of backends()) {
       tampered.searchParams.set('state', new URL(fresh2).searchParams.get('state')!)
       const bad = new URL(await expectRedirect(await fetch(tampered, { redirect: 'manual' })))
       t.equal(bad.searchParams.get('error_code'), 'bad_oauth_callback', 'a provider code that does not verify fails')
+
+      // A valid provider code, but issued for another sign-in: it must not open this one.
+      const other = await expectRedirect(await fetch(authorizeUrl({ redirect_to: APP }), { redirect: 'manual' }))
+      const stolen = new URL(steps.callback)
+      stolen.searchParams.set('state', new URL(other).searchParams.get('state')!)
+      const crossed = new URL(await expectRedirect(await fetch(stolen, { redirect: 'manual' })))
+      t.equal(crossed.searchParams.get('error_code'), 'bad_oauth_callback', 'a code is bound to the flow it was issued for')
     })
 
     t.test('the local provider page escapes what it is given and forbids framing', async (t) => {

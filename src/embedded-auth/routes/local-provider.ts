@@ -36,7 +36,8 @@ const providerLabel = (provider: string) => provider.charAt(0).toUpperCase() + p
 /** A provider account id that is stable for an email, as a real provider's user id is. */
 const providerIdFor = (provider: string, email: string) => createHash('sha256').update(`${provider}:${email}`).digest('hex').slice(0, 20)
 
-export async function readProviderCode(ctx: AuthContext, code: string, provider: string): Promise<ProviderIdentity | undefined> {
+/** Reads a code the sign-in page issued for this flow (`state`) and provider; anything else is undefined. */
+export async function readProviderCode(ctx: AuthContext, code: string, flow: { id: string; provider: string }): Promise<ProviderIdentity | undefined> {
   if (!code) return undefined
   try {
     const { payload } = await jwtVerify(code, ctx.keys.localProviderSecret, {
@@ -44,7 +45,8 @@ export async function readProviderCode(ctx: AuthContext, code: string, provider:
       audience: CODE_AUDIENCE,
       issuer: `${ctx.externalUrl}${LOCAL_PROVIDER_PATH}`,
     })
-    if (payload.provider !== provider || typeof payload.email !== 'string') return undefined
+    // Bound to its flow, as a real provider binds a code to its client: it opens no other sign-in.
+    if (payload.provider !== flow.provider || payload.state !== flow.id || typeof payload.email !== 'string') return undefined
     return { email: payload.email, name: String(payload.name ?? ''), providerId: String(payload.sub) }
   } catch {
     return undefined
@@ -104,7 +106,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       return reply.code(400).headers(SIGN_IN_PAGE_HEADERS).send(render(body, 'Enter a valid email address.'))
     }
     const name = (body.name ?? '').trim().slice(0, 200)
-    const code = await new SignJWT({ email, name, provider: body.provider })
+    const code = await new SignJWT({ email, name, provider: body.provider, state: body.state })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(providerIdFor(body.provider, email))
       .setAudience(CODE_AUDIENCE)
