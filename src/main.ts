@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type Config } from './config.ts'
+import { DatabaseUnavailableError } from './db/db.ts'
 import { startServer } from './server.ts'
 import { pino } from 'pino'
 import { createAuthMode } from './auth/modes/index.ts'
@@ -24,6 +25,16 @@ function banner(config: Config, url: string, dbKind: string): string {
   return lines.join('\n')
 }
 
+/** One line a newcomer can act on; the password in DATABASE_URL is never repeated. */
+function describeStartFailure(error: any, config: Config): string {
+  if (error?.code === 'EADDRINUSE') return `port ${config.port} is already in use (set PORT)`
+  if (error instanceof DatabaseUnavailableError && config.databaseUrl) {
+    const { host, pathname } = new URL(config.databaseUrl)
+    return `cannot reach the PostgreSQL server of DATABASE_URL (${host}${pathname}): ${error.cause instanceof Error ? error.cause.message : 'no answer'}`
+  }
+  return error?.message ?? String(error)
+}
+
 async function main() {
   let config: Config
   try {
@@ -47,7 +58,7 @@ async function main() {
     return
   }
   const server = await startServer(config).catch((error: any) => {
-    process.stderr.write(`atoms-mcp cannot start: ${error?.code === 'EADDRINUSE' ? `port ${config.port} is already in use (set PORT)` : (error?.message ?? error)}\n`)
+    process.stderr.write(`atoms-mcp cannot start: ${describeStartFailure(error, config)}\n`)
     process.exit(1)
   })
   process.stderr.write(`${banner(config, server.url, server.db.kind)}\n`)

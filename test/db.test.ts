@@ -1,8 +1,10 @@
 import t from 'tap'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { listMigrations, migrate } from '../src/db/migrate.ts'
 import { openDatabase } from '../src/db/open.ts'
+import { DatabaseInUseError, openPglite } from '../src/db/pglite.ts'
 import { openPostgres } from '../src/db/postgres.ts'
 import { backends, tempDir } from './helpers/backends.ts'
 
@@ -124,4 +126,26 @@ t.test('instances migrating one PostgreSQL database at once', { skip: postgresUr
       await store.dispose()
     }
   }
+})
+
+t.test('the embedded database folder is claimed by one process at a time', async (t) => {
+  const dataDir = tempDir()
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const dir = join(dataDir, 'pgdata')
+  const lockFile = `${dir}.lock`
+
+  const db = await openPglite(dir)
+  t.equal(readFileSync(lockFile, 'utf8').trim(), String(process.pid), 'an open database names its process')
+  await db.close()
+  t.notOk(existsSync(lockFile), 'closing releases it')
+
+  writeFileSync(lockFile, `${process.ppid}\n`)
+  await t.rejects(openPglite(dir), DatabaseInUseError, 'a live other process keeps it')
+  await t.rejects(openPglite(dir), /in use by process \d+.*set DATABASE_URL/, 'with a message that says what to do')
+
+  const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+  writeFileSync(lockFile, gone.stdout)
+  const taken = await openPglite(dir)
+  t.equal(readFileSync(lockFile, 'utf8').trim(), String(process.pid), 'a lock left by a process that is gone is taken over')
+  await taken.close()
 })

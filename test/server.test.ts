@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
+import { createServer, request as httpRequest } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createClient } from '@supabase/supabase-js'
 import { freePort } from '../scripts/lib/ports.ts'
@@ -10,9 +10,9 @@ import { openDatabase } from '../src/db/open.ts'
 import { backends, tempDir } from './helpers/backends.ts'
 import { memoryStorage, signInThroughBrowser } from './helpers/browser.ts'
 import { startTestServer } from './helpers/server.ts'
+import { SERVER_CLIENT } from './helpers/supabase.ts'
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
-const SERVER_CLIENT = { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } as const
 
 for (const backend of backends()) {
   t.test(`/health and /ready on ${backend.name}`, async (t) => {
@@ -203,4 +203,32 @@ t.test('npm start: banner first, /health up, SIGTERM finishes the request in fli
   t.teardown(() => db.close())
   const users = await db.query("select email from embedded_auth.users where email = 'inflight@example.com'")
   t.equal(users.rows.length, 1, 'the database was closed cleanly with the new user in it')
+})
+
+t.test('start-up failures are one line and exit 1', async (t) => {
+  const cwd = tempDir()
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+  const run = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH, HOST: '127.0.0.1', DATA_DIR: cwd, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr!.on('data', (chunk) => (stderr += chunk))
+      child.on('close', (code) => resolve({ code, stderr }))
+    })
+
+  const closedPort = await freePort()
+  const noDatabase = await run({ PORT: '0', DATABASE_URL: `postgres://atoms:hunter2-secret@127.0.0.1:${closedPort}/atoms` })
+  t.equal(noDatabase.code, 1)
+  t.match(noDatabase.stderr, `cannot reach the PostgreSQL server of DATABASE_URL (127.0.0.1:${closedPort}/atoms)`)
+  t.notMatch(noDatabase.stderr, /hunter2-secret/, 'the password is not repeated')
+  t.equal(noDatabase.stderr.trim().split('\n').length, 1, 'one line')
+
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => blocker.close())
+  const busyPort = (blocker.address() as { port: number }).port
+  const portTaken = await run({ PORT: String(busyPort) })
+  t.equal(portTaken.code, 1)
+  t.match(portTaken.stderr, `port ${busyPort} is already in use (set PORT)`)
+  t.notMatch(portTaken.stderr, /^\s+at /m, 'no stack trace')
 })

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { DatabaseUnavailableError, type Db, type Queryable, type QueryResult } from './db.ts'
 
@@ -21,11 +21,56 @@ function wrap(pg: PGlite, target: PGlite | Transaction): Queryable {
   }
 }
 
+/** The embedded database folder is already open in another live process. */
+export class DatabaseInUseError extends Error {
+  constructor(dir: string, pid: number, lockFile: string) {
+    super(
+      `the embedded database in ${dir} is in use by process ${pid} (a running atoms-mcp?); ` +
+        `stop it first, or set DATABASE_URL to share a PostgreSQL server (if no such process runs, delete ${lockFile})`,
+    )
+    this.name = 'DatabaseInUseError'
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder would
+ * corrupt it, so the folder is claimed with a lock file naming the owner's pid. A lock
+ * left by a process that is gone (or by this one) is taken over.
+ */
+function claim(dir: string): () => void {
+  const lockFile = `${dir}.lock`
+  let owner = NaN
+  try {
+    owner = Number(readFileSync(lockFile, 'utf8').trim())
+  } catch {
+    /* no lock yet */
+  }
+  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw new DatabaseInUseError(dir, owner, lockFile)
+  writeFileSync(lockFile, `${process.pid}\n`)
+  return () => rmSync(lockFile, { force: true })
+}
+
 /** The embedded database: PostgreSQL compiled to WebAssembly, persisted in `dir`. */
 export async function openPglite(dir: string | undefined): Promise<Db> {
   if (dir) mkdirSync(dir, { recursive: true })
-  const pg = dir ? new PGlite(dir) : new PGlite()
-  await pg.waitReady
+  const release = dir ? claim(dir) : () => {}
+  let pg: PGlite
+  try {
+    pg = dir ? new PGlite(dir) : new PGlite()
+    await pg.waitReady
+  } catch (error) {
+    release()
+    throw error
+  }
   const root = wrap(pg, pg)
   return {
     kind: 'pglite',
@@ -36,7 +81,9 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
       await root.query('select 1')
     },
     async close() {
-      if (!pg.closed) await pg.close()
+      if (pg.closed) return
+      await pg.close()
+      release()
     },
   }
 }

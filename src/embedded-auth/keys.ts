@@ -14,9 +14,36 @@ export interface SigningKeys {
    * the access-token key, so a provider code can never pass for an access token.
    */
   localProviderSecret: Buffer
+  /** Secret the local consent page binds its forms to their authorization with. */
+  consentFormSecret: Buffer
 }
 
 const KEY_FILE = 'auth-signing-key.json'
+
+/** The key file is unusable: say which file, and what replacing it costs. */
+export class SigningKeyFileError extends Error {
+  constructor(file: string, reason: string) {
+    super(
+      `the embedded auth's signing key ${file} cannot be used (${reason}); restore it from a backup, ` +
+        'or delete it to create a new key (every session signed with the old key then ends)',
+    )
+    this.name = 'SigningKeyFileError'
+  }
+}
+
+function readStoredKey(file: string): { kid: string; privateJwk: JWK } {
+  let stored: any
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new SigningKeyFileError(file, (error as Error).message)
+  }
+  const jwk = stored?.privateJwk
+  if (typeof stored?.kid !== 'string' || jwk?.kty !== 'EC' || jwk?.crv !== 'P-256' || typeof jwk?.d !== 'string' || typeof jwk?.x !== 'string' || typeof jwk?.y !== 'string') {
+    throw new SigningKeyFileError(file, 'it does not hold a P-256 private key and its kid')
+  }
+  return stored
+}
 
 /**
  * Loads the ES256 signing key from the data folder, creating it on first start. Keeping it
@@ -26,7 +53,7 @@ export async function loadSigningKeys(dataDir: string): Promise<SigningKeys> {
   const file = join(dataDir, KEY_FILE)
   let stored: { kid: string; privateJwk: JWK }
   if (existsSync(file)) {
-    stored = JSON.parse(readFileSync(file, 'utf8'))
+    stored = readStoredKey(file)
   } else {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true })
     stored = { kid: randomUUID(), privateJwk: await exportJWK(privateKey) }
@@ -35,11 +62,13 @@ export async function loadSigningKeys(dataDir: string): Promise<SigningKeys> {
     writeFileSync(`${file}.tmp`, JSON.stringify(stored, null, 2), { mode: 0o600 })
     renameSync(`${file}.tmp`, file)
   }
-  const privateKey = (await importJWK({ ...stored.privateJwk, alg: 'ES256' }, 'ES256')) as CryptoKey
+  const privateKey = (await importJWK({ ...stored.privateJwk, alg: 'ES256' }, 'ES256').catch((error: Error) => {
+    throw new SigningKeyFileError(file, error.message)
+  })) as CryptoKey
   const { d: _private, ...publicPart } = stored.privateJwk
   const publicJwk: JWK = { alg: 'ES256', crv: publicPart.crv, key_ops: ['verify'], kid: stored.kid, kty: 'EC', use: 'sig', x: publicPart.x, y: publicPart.y }
   const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', Buffer.from(stored.privateJwk.d!, 'base64url'), 'atoms-mcp', purpose, 32))
-  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret: derive('refresh-token'), localProviderSecret: derive('local-provider-code') }
+  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret: derive('refresh-token'), localProviderSecret: derive('local-provider-code'), consentFormSecret: derive('consent-form') }
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'

@@ -22,7 +22,9 @@ export interface EmbeddedAuthOptions {
 }
 
 // Browsers open these without headers, so the gateway never asks them for an API key.
-const OPEN_PATHS = ['/authorize', '/callback', '/verify', '/oauth/authorize', LOCAL_PROVIDER_PATH, LOCAL_CONSENT_PATH]
+// The published keys and discovery are public too, as on hosted Supabase: verifiers such
+// as jose's remote key set fetch them without an apikey.
+const OPEN_PATHS = ['/authorize', '/callback', '/verify', '/oauth/authorize', LOCAL_PROVIDER_PATH, LOCAL_CONSENT_PATH, '/.well-known']
 
 /**
  * A local stand-in for Supabase Auth (GoTrue), for development and single-node use: enough

@@ -52,3 +52,20 @@ label{display:block;margin:.8rem 0 .2rem;font-weight:600}input{width:100%;box-si
 button.secondary{background:#e7eaf0;color:#1d2330}.error{background:#fdecec;color:#8a1c1c;padding:.6rem;border-radius:6px}
 </style></head><body><main>${body}</main></body></html>`.value
 }
+
+/**
+ * Page headers for a form whose post ends in a redirect to `target`: browsers apply
+ * `form-action` to every redirect after a form post, so the target's origin (or, for an
+ * app's private-use scheme, the scheme) has to be allowed besides the page itself.
+ */
+export function pageHeadersRedirectingTo(target: string): typeof PAGE_HEADERS {
+  let source = ''
+  try {
+    const url = new URL(target)
+    source = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol
+  } catch {
+    /* no redirect target: the page itself only */
+  }
+  const policy = PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", `form-action 'self'${source ? ` ${source}` : ''}`)
+  return { ...PAGE_HEADERS, 'content-security-policy': policy }
+}

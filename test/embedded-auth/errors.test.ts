@@ -212,6 +212,9 @@ for (const backend of backends()) {
       t.equal(openid.issuer, base)
       t.equal(openid.jwks_uri, `${base}/.well-known/jwks.json`)
 
+      const asked = await fetch(`${base}/settings`, { headers: V2024 })
+      t.equal(asked.status, 200)
+      t.equal(asked.headers.get('x-supabase-api-version'), null, 'a success does not echo the version header')
       const settings = await (await fetch(`${base}/settings`)).json()
       t.equal(settings.external.email, true)
       t.equal(settings.external.github, true)
@@ -237,4 +240,46 @@ t.test('a configured anon key is required, as the gateway does, except where bro
   t.equal((await fetch(`${base}/settings?apikey=local-anon-key`)).status, 200, 'the query parameter works')
   const authorize = await fetch(`${base}/authorize?provider=github`, { redirect: 'manual' })
   t.equal(authorize.status, 302, '/authorize needs no key')
+  t.equal((await fetch(`${base}/.well-known/jwks.json`)).status, 200, 'the JWKS is public, as on hosted Supabase')
+  t.equal((await fetch(`${base}/.well-known/openid-configuration`)).status, 200, 'and so is discovery')
+})
+
+t.test('no route answers garbage with a 5xx', async (t) => {
+  const [backend] = backends()
+  const server = await startTestServer(backend!)
+  t.teardown(() => server.dispose())
+  const base = `${server.config.baseUrl}/auth/v1`
+  const routes = [
+    ['POST', '/token?grant_type=password'], ['POST', '/token?grant_type=refresh_token'], ['POST', '/token?grant_type=pkce'],
+    ['POST', '/signup'], ['GET', '/user'], ['POST', '/logout'], ['GET', '/authorize?provider=github'],
+    ['GET', '/callback'], ['POST', '/callback'], ['GET', '/local-provider/authorize'], ['POST', '/local-provider/authorize'],
+    ['GET', '/settings'], ['GET', '/health'], ['GET', '/.well-known/jwks.json'], ['PUT', '/user'], ['DELETE', '/token'],
+  ]
+  const bodies: [string, string | undefined][] = [
+    ['application/json', undefined], ['application/json', ''], ['application/json', '{'], ['application/json', '[]'],
+    ['application/json', '{"email":1e400,"password":{"a":[]},"refresh_token":12,"auth_code":null,"code_verifier":false,"data":"x"}'],
+    ['application/json', '{"__proto__":{"admin":true},"constructor":{"prototype":{}}}'],
+    ['application/x-www-form-urlencoded', 'state=a&state=b&code[]=x&redirect_uri=%00&email=%ff'],
+    ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--'],
+    ['application/json', JSON.stringify({ email: `${'a'.repeat(300)}@example.com`, password: 'é'.repeat(80) })],
+  ]
+  const queries = ['', '&state=a&state=b', '&redirect_to=javascript:alert(1)', '&code_challenge=%00&code_challenge_method=s256', '&provider[]=x', '&scope=global&scope=local']
+  let requests = 0
+  for (const [method, path] of routes) {
+    for (const query of queries) {
+      const url = `${base}${path}${path!.includes('?') ? query : query.replace(/^&/, '?')}`
+      for (const [type, body] of method === 'GET' ? [['', undefined] as [string, undefined]] : bodies) {
+        const response = await fetch(url, {
+          method,
+          redirect: 'manual',
+          headers: { ...(type ? { 'content-type': type } : {}), authorization: 'Bearer x.y.z', 'x-supabase-api-version': '2024-01-01' },
+          body,
+        })
+        requests++
+        if (response.status >= 500) t.fail(`${method} ${url} (${type}) answered ${response.status}: ${await response.text()}`)
+        else await response.arrayBuffer()
+      }
+    }
+  }
+  t.pass(`${requests} requests, none answered 5xx`)
 })

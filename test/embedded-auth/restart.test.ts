@@ -1,10 +1,14 @@
 import t from 'tap'
+import { rmSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createClient } from '@supabase/supabase-js'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { freePort } from '../../scripts/lib/ports.ts'
 import { loadConfig } from '../../src/config.ts'
+import { SigningKeyFileError, loadSigningKeys } from '../../src/embedded-auth/keys.ts'
 import { startServer } from '../../src/server.ts'
-import { backends } from '../helpers/backends.ts'
+import { backends, tempDir } from '../helpers/backends.ts'
+import { SERVER_CLIENT } from '../helpers/supabase.ts'
 
 for (const backend of backends()) {
   t.test(`a restart keeps users, sessions and keys on ${backend.name}`, async (t) => {
@@ -17,7 +21,7 @@ for (const backend of backends()) {
       { HOST: '127.0.0.1', PORT: String(port), DATA_DIR: store.dataDir, LOG_LEVEL: 'silent', ...(store.url ? { DATABASE_URL: store.url } : {}) },
       {},
     )
-    const clientOptions = { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }
+    const clientOptions = { auth: SERVER_CLIENT }
     const issuer = `${config.baseUrl}/auth/v1`
 
     const before = await startServer(config)
@@ -56,3 +60,22 @@ for (const backend of backends()) {
     t.equal(signIn.error, null, 'the password still works')
   })
 }
+
+t.test('an unusable signing key file stops the start with a message that names it', async (t) => {
+  const dataDir = tempDir()
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const file = join(dataDir, 'auth-signing-key.json')
+  const first = await loadSigningKeys(dataDir)
+  t.equal((await loadSigningKeys(dataDir)).kid, first.kid, 'the key is read back, not made again')
+  t.equal(statSync(file).mode & 0o777, 0o600, 'only its owner may read it')
+
+  for (const [content, reason] of [
+    ['{ not json', 'not JSON'],
+    ['{"kid":"k","privateJwk":{"kty":"RSA"}}', 'not a P-256 key'],
+    [JSON.stringify({ kid: 'k', privateJwk: { kty: 'EC', crv: 'P-256', d: 'AAAA', x: 'AAAA', y: 'AAAA' } }), 'a broken key'],
+  ]) {
+    writeFileSync(file, content!)
+    await t.rejects(loadSigningKeys(dataDir), SigningKeyFileError, `${reason}: refused`)
+    await t.rejects(loadSigningKeys(dataDir), { message: new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*delete it to create a new key`) }, `${reason}: the message names the file and the way out`)
+  }
+})

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { html, page, PAGE_HEADERS } from '../../http/html.ts'
+import { html, page, PAGE_HEADERS, pageHeadersRedirectingTo } from '../../http/html.ts'
 import type { Queryable } from '../../db/db.ts'
 import type { AuthContext } from '../context.ts'
 import { checkPassword, findUserByEmail, isBanned } from '../users.ts'
@@ -24,7 +24,7 @@ const SCOPE_TEXT: Record<string, string> = {
 
 export async function consentPageRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const formToken = (authorizationId: string) =>
-    createHmac('sha256', ctx.keys.refreshTokenSecret).update(`consent-form:${authorizationId}`).digest('base64url')
+    createHmac('sha256', ctx.keys.consentFormSecret).update(authorizationId).digest('base64url')
   const tokenMatches = (authorizationId: string, token: unknown) => {
     if (typeof token !== 'string') return false
     const a = Buffer.from(formToken(authorizationId))
@@ -57,9 +57,8 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 
   app.get(LOCAL_CONSENT_PATH, { schema: { querystring: { type: 'object', properties: { authorization_id: { type: 'string' } } } } }, async (request, reply) => {
     const authorization = await findPendingAuthorization(ctx.db, (request.query as { authorization_id?: string }).authorization_id)
-    reply.headers(PAGE_HEADERS)
-    if (!authorization) return reply.code(404).send(errorPage('This authorization request does not exist or has expired.'))
-    return reply.send(await render(ctx.db, authorization))
+    if (!authorization) return reply.code(404).headers(PAGE_HEADERS).send(errorPage('This authorization request does not exist or has expired.'))
+    return reply.headers(pageHeadersRedirectingTo(authorization.redirect_uri)).send(await render(ctx.db, authorization))
   })
 
   app.post(LOCAL_CONSENT_PATH, { schema: { body: { type: 'object' } } }, async (request, reply) => {
@@ -69,13 +68,13 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     if (!tokenMatches(id, body.form_token)) return reply.code(400).send(errorPage('This form did not come from this server.'))
     const email = typeof body.email === 'string' ? body.email.trim() : ''
     const password = typeof body.password === 'string' ? body.password : ''
-    type Outcome = { redirect: string } | { status: number; page: string }
+    type Outcome = { redirect: string } | { status: number; page: string; formRedirectsTo?: string }
     const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
       const authorization = await findPendingAuthorization(tx, id)
       if (!authorization) return { status: 404, page: errorPage('This authorization request does not exist or has expired.') }
       const user = email ? await findUserByEmail(tx, email) : undefined
       if (!(await checkPassword(password, user?.encrypted_password)) || !user || isBanned(user) || !user.email_confirmed_at) {
-        return { status: 401, page: await render(tx, authorization, 'Invalid login credentials', email) }
+        return { status: 401, page: await render(tx, authorization, 'Invalid login credentials', email), formRedirectsTo: authorization.redirect_uri }
       }
       if (authorization.user_id && authorization.user_id !== user.id) {
         return { status: 403, page: errorPage('This authorization request belongs to another user.') }
@@ -83,6 +82,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       return { redirect: body.action === 'approve' ? await approve(tx, authorization, user.id) : await deny(tx, authorization, user.id) }
     })
     if ('redirect' in outcome) return reply.redirect(outcome.redirect, 302)
+    if (outcome.formRedirectsTo) reply.headers(pageHeadersRedirectingTo(outcome.formRedirectsTo))
     return reply.code(outcome.status).send(outcome.page)
   })
 }

@@ -132,7 +132,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: Auth
       await ctx.db.query('delete from embedded_auth.flow_states where id = $1', [flow.id])
       return fail('access_denied', 'provider_disabled', typeof params.error_description === 'string' ? params.error_description : params.error)
     }
-    const identity = await readProviderCode(ctx, typeof params.code === 'string' ? params.code : '', flow.provider)
+    const identity = await readProviderCode(ctx, typeof params.code === 'string' ? params.code : '', flow)
     if (!identity) return fail('invalid_request', 'bad_oauth_callback', 'OAuth callback with missing or invalid authorization code')
 
     let user: UserRow

@@ -11,6 +11,16 @@ import type { AuthContext } from '../context.ts'
  */
 export const LOCAL_PROVIDER_PATH = '/local-provider'
 
+/**
+ * Browsers apply `form-action` to every redirect that follows a form post, and this form's
+ * post ends, through /callback, at the app's own URL on another origin; `'self'` alone
+ * would stop the sign-in at that last step.
+ */
+const SIGN_IN_PAGE_HEADERS = {
+  ...PAGE_HEADERS,
+  'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", "form-action 'self' http: https:"),
+}
+
 const CODE_AUDIENCE = 'embedded-auth-callback'
 const CODE_TTL_SECONDS = 120
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
@@ -26,7 +36,8 @@ const providerLabel = (provider: string) => provider.charAt(0).toUpperCase() + p
 /** A provider account id that is stable for an email, as a real provider's user id is. */
 const providerIdFor = (provider: string, email: string) => createHash('sha256').update(`${provider}:${email}`).digest('hex').slice(0, 20)
 
-export async function readProviderCode(ctx: AuthContext, code: string, provider: string): Promise<ProviderIdentity | undefined> {
+/** Reads a code the sign-in page issued for this flow (`state`) and provider; anything else is undefined. */
+export async function readProviderCode(ctx: AuthContext, code: string, flow: { id: string; provider: string }): Promise<ProviderIdentity | undefined> {
   if (!code) return undefined
   try {
     const { payload } = await jwtVerify(code, ctx.keys.localProviderSecret, {
@@ -34,7 +45,8 @@ export async function readProviderCode(ctx: AuthContext, code: string, provider:
       audience: CODE_AUDIENCE,
       issuer: `${ctx.externalUrl}${LOCAL_PROVIDER_PATH}`,
     })
-    if (payload.provider !== provider || typeof payload.email !== 'string') return undefined
+    // Bound to its flow, as a real provider binds a code to its client: it opens no other sign-in.
+    if (payload.provider !== flow.provider || payload.state !== flow.id || typeof payload.email !== 'string') return undefined
     return { email: payload.email, name: String(payload.name ?? ''), providerId: String(payload.sub) }
   } catch {
     return undefined
@@ -72,7 +84,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     if (query.redirect_uri !== callbackUrl || !query.state || !query.provider) {
       return reply.code(400).headers(PAGE_HEADERS).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in link is incomplete or was not issued by this server.</p>`))
     }
-    return reply.headers(PAGE_HEADERS).send(render(query))
+    return reply.headers(SIGN_IN_PAGE_HEADERS).send(render(query))
   })
 
   app.post(`${LOCAL_PROVIDER_PATH}/authorize`, { schema: { body: { type: 'object' } } }, async (request, reply) => {
@@ -91,10 +103,10 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     }
     const email = (body.email ?? '').trim().toLowerCase()
     if (!EMAIL_PATTERN.test(email) || email.length > 255) {
-      return reply.code(400).headers(PAGE_HEADERS).send(render(body, 'Enter a valid email address.'))
+      return reply.code(400).headers(SIGN_IN_PAGE_HEADERS).send(render(body, 'Enter a valid email address.'))
     }
     const name = (body.name ?? '').trim().slice(0, 200)
-    const code = await new SignJWT({ email, name, provider: body.provider })
+    const code = await new SignJWT({ email, name, provider: body.provider, state: body.state })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(providerIdFor(body.provider, email))
       .setAudience(CODE_AUDIENCE)

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import { decodeJwt } from 'jose'
 import { bodyText, credentialFields } from '../body.ts'
 import type { AuthContext } from '../context.ts'
 import { GoTrueError, validationFailed } from '../errors.ts'
@@ -125,7 +126,9 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
       default:
         throw new GoTrueError(400, 'invalid_credentials', 'unsupported_grant_type')
     }
+    // Informational headers GoTrue sets on every grant; the session id is the token's own.
     reply.header('sb-auth-user-id', session.user.id as string)
+    reply.header('sb-auth-session-id', String(decodeJwt(session.access_token).session_id))
     return session
   })
 }
