@@ -7,6 +7,7 @@ import { healthRoutes } from './health.ts'
 import { loggerOptions } from './log.ts'
 import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
+import { createOAuthMode } from './oauth/index.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
@@ -59,6 +60,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   if (config.embeddedAuth.enabled) {
     const keys = await loadSigningKeys(config.dataDir)
     await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
+  }
+  if (config.authMode === 'oauth') {
+    const mode = createOAuthMode({ config, db: deps.db })
+    await app.register(mode.routes!)
   }
   return app
 }

@@ -45,6 +45,15 @@ export interface Config {
     /** Social providers the local sign-in page stands in for. */
     externalProviders: string[]
   }
+  /** The authorization server of AUTH_MODE=oauth. */
+  oauth: {
+    /** Social providers offered on the sign-in page (enabled in the Supabase project). */
+    providers: string[]
+    /** Dynamic registrations accepted per client address and hour; 0 turns the limit off. */
+    registrationsPerHour: number
+    /** Lets Client ID Metadata Documents live on private or loopback addresses (development only). */
+    metadataDocumentsAllowPrivate: boolean
+  }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
   effectiveAnonKey: string
@@ -104,6 +113,9 @@ const schema = {
     AUTH_REFRESH_TOKEN_REUSE_INTERVAL: { type: 'integer', minimum: 0, maximum: 3600, default: 10 },
     AUTH_PASSWORD_MIN_LENGTH: { type: 'integer', minimum: 6, maximum: 72, default: 6 },
     AUTH_EXTERNAL_PROVIDERS: { type: 'string', default: 'github,google' },
+    OAUTH_PROVIDERS: { type: 'string', default: '' },
+    OAUTH_REGISTRATIONS_PER_HOUR: { type: 'integer', minimum: 0, maximum: 100000, default: 20 },
+    OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: { type: 'boolean', default: false },
   },
 } as const
 
@@ -121,6 +133,8 @@ const ACCEPTS: Record<string, string> = {
   TRUST_PROXY: 'true or false',
   AUTH_DISABLE_SIGNUP: 'true or false',
   AUTH_AUTOCONFIRM: 'true or false',
+  OAUTH_REGISTRATIONS_PER_HOUR: 'an integer from 0 (no limit) to 100000',
+  OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
 }
 
 /**
@@ -249,6 +263,11 @@ export function loadConfig(
       refreshTokenReuseIntervalSeconds: raw.AUTH_REFRESH_TOKEN_REUSE_INTERVAL,
       minPasswordLength: raw.AUTH_PASSWORD_MIN_LENGTH,
       externalProviders: listOf(raw.AUTH_EXTERNAL_PROVIDERS).map((p) => p.toLowerCase()),
+    },
+    oauth: {
+      providers: listOf(raw.OAUTH_PROVIDERS).map((p) => p.toLowerCase()),
+      registrationsPerHour: raw.OAUTH_REGISTRATIONS_PER_HOUR,
+      metadataDocumentsAllowPrivate: raw.OAUTH_CIMD_ALLOW_PRIVATE_HOSTS,
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

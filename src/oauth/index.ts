@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify'
+import type { AuthMode } from '../auth/mode.ts'
+import type { Config } from '../config.ts'
+import type { Db } from '../db/db.ts'
+import { browserBinding } from './browser-binding.ts'
+import { createClientResolver } from './client-resolver.ts'
+import type { OAuthContext } from './context.ts'
+import { authorizationServer } from './routes.ts'
+import { postgresOAuthStore } from './store/postgres.ts'
+import type { OAuthStore } from './store/types.ts'
+import { createUpstream, type Upstream } from './upstream.ts'
+import { oauthUrls } from './urls.ts'
+import { supabaseTokenVerifier, userContextFrom } from './verify-token.ts'
+
+export { bearerChallenge } from './challenge.ts'
+
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000
+
+export interface OAuthModeOptions {
+  config: Config
+  db: Db
+  store?: OAuthStore
+  upstream?: Upstream
+}
+
+/**
+ * AUTH_MODE=oauth: an OAuth 2.1 authorization server with dynamic registration in front of
+ * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
+ * `authenticate` is the same check every mode ends in.
+ */
+export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config) }: OAuthModeOptions): AuthMode {
+  const urls = oauthUrls(config.baseUrl)
+  const verify = supabaseTokenVerifier(config)
+  let sweeper: NodeJS.Timeout | undefined
+
+  return {
+    name: 'oauth',
+    async authenticate(token) {
+      return userContextFrom(token, await verify(token))
+    },
+    async routes(app: FastifyInstance) {
+      const ctx: OAuthContext = {
+        config,
+        urls,
+        store,
+        upstream,
+        binding: browserBinding(await store.secret('browser-binding'), urls.issuer.startsWith('https://')),
+        findClient: createClientResolver(config, store),
+        verifyAccessToken: verify as OAuthContext['verifyAccessToken'],
+      }
+      await app.register(authorizationServer, { ctx })
+      const sweep = () => store.sweep().catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
+      sweeper = setInterval(sweep, SWEEP_INTERVAL_MS)
+      sweeper.unref()
+      app.addHook('onClose', async () => clearInterval(sweeper))
+    },
+    async close() {
+      clearInterval(sweeper)
+    },
+  }
+}

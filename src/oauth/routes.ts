@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify'
+import type { OAuthContext } from './context.ts'
+import { oauthErrorHandler } from './errors.ts'
+import { authorizeRoutes } from './handlers/authorize.ts'
+import { callbackRoutes } from './handlers/callback.ts'
+import { discoveryRoutes } from './handlers/discovery.ts'
+import { introspectRoutes } from './handlers/introspect.ts'
+import { registerRoutes } from './handlers/register.ts'
+import { revokeRoutes } from './handlers/revoke.ts'
+import { signInRoutes } from './handlers/sign-in.ts'
+import { tokenRoutes } from './handlers/token.ts'
+
+/** The whole authorization server as one Fastify plugin; errors leave it in OAuth's format. */
+export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
+  app.setErrorHandler(oauthErrorHandler)
+  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: true })
+  for (const routes of [registerRoutes, authorizeRoutes, signInRoutes, callbackRoutes, tokenRoutes, revokeRoutes, introspectRoutes]) {
+    await app.register(routes, { ctx })
+  }
+}

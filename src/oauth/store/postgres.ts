@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto'
+import type { Db, Queryable } from '../../db/db.ts'
+import type { ClientMetadata } from '../client-metadata.ts'
+import type { UpstreamSession } from '../upstream.ts'
+import type {
+  AuthorizationCode, AuthorizationStore, ClientRecord, ClientStore, CodeStore, ConsentStore, OAuthStore,
+  PendingAuthorization, RefreshClaim, RefreshTokenStore, TokenResponse,
+} from './types.ts'
+import { scopeWithin } from '../scopes.ts'
+
+/** Registrations not used for this long are deleted by the sweep. */
+export const CLIENT_IDLE_DAYS = 30
+/** A claim older than this was left by an instance that died mid-rotation; it can be taken over. */
+const STALE_CLAIM_SECONDS = 30
+/** How long a rotated or revoked refresh token row is kept to recognise a late reuse. */
+const SPENT_TOKEN_DAYS = 7
+
+const unix = (value: Date | string) => Math.floor(new Date(value).getTime() / 1000)
+
+function clients(db: Db): ClientStore {
+  const toRecord = (row: any): ClientRecord => ({
+    clientId: row.client_id,
+    secretHash: row.secret_hash,
+    metadata: row.metadata as ClientMetadata,
+    issuedAt: unix(row.created_at),
+  })
+  return {
+    async create({ clientId, secretHash, metadata }) {
+      const { rows } = await db.query('insert into atoms_oauth.clients (client_id, secret_hash, metadata) values ($1, $2, $3) returning *', [
+        clientId, secretHash, JSON.stringify(metadata),
+      ])
+      return toRecord(rows[0])
+    },
+    async find(clientId) {
+      const { rows } = await db.query(
+        `update atoms_oauth.clients set last_used_at = now()
+         where client_id = $1 and last_used_at > now() - make_interval(days => $2) returning *`,
+        [clientId, CLIENT_IDLE_DAYS],
+      )
+      return rows[0] ? toRecord(rows[0]) : undefined
+    },
+  }
+}
+
+function authorizations(db: Db): AuthorizationStore {
+  const toRequest = (row: any): PendingAuthorization => ({
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    state: row.state ?? undefined,
+    codeChallenge: row.code_challenge,
+    scope: row.scope,
+    resource: row.resource,
+    browserHash: row.browser_hash,
+    providerVerifier: row.provider_verifier ?? undefined,
+    user: row.user_id ? { id: row.user_id, email: row.user_email ?? undefined } : undefined,
+    session: (row.session as UpstreamSession | null) ?? undefined,
+  })
+  return {
+    async create(handleHash, request, ttlSeconds) {
+      await db.query(
+        `insert into atoms_oauth.pending_authorizations
+           (handle_hash, client_id, redirect_uri, state, code_challenge, scope, resource, browser_hash, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+        [handleHash, request.clientId, request.redirectUri, request.state ?? null, request.codeChallenge, request.scope, request.resource, request.browserHash, ttlSeconds],
+      )
+    },
+    async find(handleHash) {
+      const { rows } = await db.query('select * from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now()', [handleHash])
+      return rows[0] ? toRequest(rows[0]) : undefined
+    },
+    async update(handleHash, patch) {
+      const sets: string[] = []
+      const values: unknown[] = [handleHash]
+      const set = (column: string, value: unknown) => {
+        values.push(value)
+        sets.push(`${column} = $${values.length}`)
+      }
+      if ('providerVerifier' in patch) set('provider_verifier', patch.providerVerifier ?? null)
+      if ('user' in patch) {
+        set('user_id', patch.user?.id ?? null)
+        set('user_email', patch.user?.email ?? null)
+      }
+      if ('session' in patch) set('session', patch.session ? JSON.stringify(patch.session) : null)
+      if (sets.length === 0) return
+      await db.query(`update atoms_oauth.pending_authorizations set ${sets.join(', ')} where handle_hash = $1`, values)
+    },
+    async take(handleHash) {
+      const { rows } = await db.query('delete from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now() returning *', [handleHash])
+      return rows[0] ? toRequest(rows[0]) : undefined
+    },
+  }
+}
+
+function codes(db: Db): CodeStore {
+  const toCode = (row: any): AuthorizationCode => ({
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    codeChallenge: row.code_challenge,
+    scope: row.scope,
+    resource: row.resource,
+    userId: row.user_id,
+    session: row.session as UpstreamSession,
+  })
+  return {
+    async create(codeHash, code, ttlSeconds) {
+      await db.query(
+        `insert into atoms_oauth.authorization_codes
+           (code_hash, client_id, redirect_uri, code_challenge, scope, resource, user_id, session, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
+        [codeHash, code.clientId, code.redirectUri, code.codeChallenge, code.scope, code.resource, code.userId, JSON.stringify(code.session), ttlSeconds],
+      )
+    },
+    async redeem(codeHash, verifierHash, replaySeconds, check, respond) {
+      return db.transaction(async (tx) => {
+        const { rows } = await tx.query(
+          `select *, used_at > now() - make_interval(secs => $2) as in_replay_window, expires_at <= now() as expired
+           from atoms_oauth.authorization_codes where code_hash = $1 for update`,
+          [codeHash, replaySeconds],
+        )
+        const row = rows[0]
+        if (!row) return undefined
+        const code = toCode(row)
+        if (row.used_at) {
+          if (row.in_replay_window && row.verifier_hash === verifierHash) return { outcome: 'replayed' as const, response: row.response as TokenResponse }
+          // Any other second use: the code leaked. Forget the answer; the caller revokes it.
+          await tx.query('update atoms_oauth.authorization_codes set response = null where code_hash = $1', [codeHash])
+          return { outcome: 'reused' as const, code, response: (row.response as TokenResponse | null) ?? undefined }
+        }
+        if (row.expired) return undefined
+        check(code)
+        const response = respond(code)
+        await tx.query('update atoms_oauth.authorization_codes set used_at = now(), verifier_hash = $2, response = $3 where code_hash = $1', [
+          codeHash, verifierHash, JSON.stringify(response),
+        ])
+        return { outcome: 'issued' as const, response, code }
+      })
+    },
+  }
+}
+
+function refreshTokens(db: Db): RefreshTokenStore {
+  const insert = (q: Queryable, tokenHash: string, grant: { clientId: string; userId: string; scope: string; resource: string }) =>
+    q.query(
+      `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource) values ($1, $2, $3, $4, $5)
+       on conflict (token_hash) do nothing`,
+      [tokenHash, grant.clientId, grant.userId, grant.scope, grant.resource],
+    )
+  return {
+    async record(tokenHash, grant) {
+      await insert(db, tokenHash, grant)
+    },
+    async find(tokenHash) {
+      const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [tokenHash])
+      const row = rows[0]
+      if (!row) return undefined
+      return { clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource, active: !row.rotated_at && !row.revoked_at }
+    },
+    async claim(tokenHash, clientId, replaySeconds): Promise<RefreshClaim> {
+      return db.transaction(async (tx) => {
+        const { rows } = await tx.query(
+          `select *, rotated_at > now() - make_interval(secs => $2) as in_replay_window,
+                  rotating_since > now() - make_interval(secs => $3) as claim_fresh
+           from atoms_oauth.refresh_tokens where token_hash = $1 for update`,
+          [tokenHash, replaySeconds, STALE_CLAIM_SECONDS],
+        )
+        const row = rows[0]
+        if (!row) return { kind: 'invalid', reason: 'the refresh token is not valid' }
+        if (row.client_id !== clientId) return { kind: 'invalid', reason: 'the refresh token was issued to another client' }
+        if (row.revoked_at) return { kind: 'invalid', reason: 'the refresh token has been revoked' }
+        if (row.rotated_at) {
+          if (row.in_replay_window && row.successor) return { kind: 'replay', response: row.successor as TokenResponse }
+          return { kind: 'invalid', reason: 'the refresh token has already been used' }
+        }
+        if (row.claim_fresh) return { kind: 'busy' }
+        await tx.query('update atoms_oauth.refresh_tokens set rotating_since = now() where token_hash = $1', [tokenHash])
+        return { kind: 'claimed', grant: { clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource } }
+      })
+    },
+    async complete(tokenHash, response, successorHash, grant) {
+      await db.transaction(async (tx) => {
+        await tx.query('update atoms_oauth.refresh_tokens set rotated_at = now(), rotating_since = null, successor = $2 where token_hash = $1', [
+          tokenHash, JSON.stringify(response),
+        ])
+        await insert(tx, successorHash, grant)
+      })
+    },
+    async release(tokenHash) {
+      await db.query('update atoms_oauth.refresh_tokens set rotating_since = null where token_hash = $1', [tokenHash])
+    },
+    async revoke(tokenHash) {
+      await db.query('update atoms_oauth.refresh_tokens set revoked_at = now(), successor = null where token_hash = $1 and revoked_at is null', [tokenHash])
+    },
+  }
+}
+
+function consents(db: Db): ConsentStore {
+  return {
+    async covers(userId, clientId, scope) {
+      const { rows } = await db.query<{ scope: string }>('select scope from atoms_oauth.consents where user_id = $1 and client_id = $2', [userId, clientId])
+      return rows.length > 0 && scopeWithin(scope, rows[0]!.scope)
+    },
+    async grant(userId, clientId, scope) {
+      await db.query(
+        `insert into atoms_oauth.consents (user_id, client_id, scope) values ($1, $2, $3)
+         on conflict (user_id, client_id) do update set scope = excluded.scope, granted_at = now()`,
+        [userId, clientId, scope],
+      )
+    },
+  }
+}
+
+export function postgresOAuthStore(db: Db): OAuthStore {
+  return {
+    clients: clients(db),
+    authorizations: authorizations(db),
+    codes: codes(db),
+    refreshTokens: refreshTokens(db),
+    consents: consents(db),
+    async secret(name) {
+      await db.query('insert into atoms_oauth.secrets (name, value) values ($1, $2) on conflict (name) do nothing', [name, randomBytes(32).toString('base64url')])
+      const { rows } = await db.query<{ value: string }>('select value from atoms_oauth.secrets where name = $1', [name])
+      return Buffer.from(rows[0]!.value, 'base64url')
+    },
+    async hit(bucket, windowSeconds) {
+      const { rows } = await db.query<{ hits: number }>(
+        `insert into atoms_oauth.rate_limits (bucket, window_start, hits) values ($1, now(), 1)
+         on conflict (bucket) do update set
+           hits = case when atoms_oauth.rate_limits.window_start <= now() - make_interval(secs => $2) then 1 else atoms_oauth.rate_limits.hits + 1 end,
+           window_start = case when atoms_oauth.rate_limits.window_start <= now() - make_interval(secs => $2) then now() else atoms_oauth.rate_limits.window_start end
+         returning hits`,
+        [bucket, windowSeconds],
+      )
+      return Number(rows[0]!.hits)
+    },
+    async sweep() {
+      const statements = [
+        'delete from atoms_oauth.pending_authorizations where expires_at <= now()',
+        // Codes are kept a little past expiry so a late second use is still recognised as reuse.
+        "delete from atoms_oauth.authorization_codes where expires_at <= now() - interval '1 hour'",
+        `delete from atoms_oauth.refresh_tokens where coalesce(revoked_at, rotated_at) <= now() - make_interval(days => ${SPENT_TOKEN_DAYS})`,
+        "update atoms_oauth.refresh_tokens set successor = null where successor is not null and rotated_at <= now() - interval '1 minute'",
+        `delete from atoms_oauth.clients where last_used_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
+        "delete from atoms_oauth.rate_limits where window_start <= now() - interval '1 day'",
+        'delete from atoms_oauth.metadata_documents where expires_at <= now()',
+      ]
+      let removed = 0
+      for (const sql of statements) removed += (await db.query(sql)).rowCount
+      return removed
+    },
+  }
+}
