@@ -121,7 +121,7 @@ function codes(db: Db): CodeStore {
         if (!row) return undefined
         const code = toCode(row)
         if (row.used_at) {
-          if (row.in_replay_window && row.verifier_hash === verifierHash) return { outcome: 'replayed' as const, response: row.response as TokenResponse }
+          if (row.in_replay_window && row.response && row.verifier_hash === verifierHash) return { outcome: 'replayed' as const, response: row.response as TokenResponse }
           // Any other second use: the code leaked. Forget the answer; the caller revokes it.
           await tx.query('update atoms_oauth.authorization_codes set response = null where code_hash = $1', [codeHash])
           return { outcome: 'reused' as const, code, response: (row.response as TokenResponse | null) ?? undefined }
