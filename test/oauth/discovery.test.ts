@@ -1,0 +1,78 @@
+import t from 'tap'
+import { InvalidTokenError } from '../../src/auth/errors.ts'
+import { bearerChallenge } from '../../src/oauth/index.ts'
+import { backends } from '../helpers/backends.ts'
+import { startTestServer } from '../helpers/server.ts'
+
+const backend = backends()[0]!
+
+t.test('discovery documents', async (t) => {
+  const server = await startTestServer(backend, { AUTH_MODE: 'oauth' })
+  t.teardown(() => server.dispose())
+  const base = server.config.baseUrl
+  const get = async (path: string) => {
+    const response = await fetch(`${base}${path}`)
+    return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as any }
+  }
+
+  for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+    const prm = await get(path)
+    t.equal(prm.status, 200, path)
+    t.match(prm.type, /application\/json/)
+    t.same(prm.body.resource, `${base}/mcp`)
+    t.same(prm.body.authorization_servers, [base])
+    t.same(prm.body.bearer_methods_supported, ['header'])
+    t.ok(prm.body.scopes_supported.length > 0)
+  }
+
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+    const as = await get(path)
+    t.equal(as.status, 200, path)
+    t.equal(as.body.issuer, base, 'the issuer is BASE_URL exactly')
+    t.equal(as.body.authorization_endpoint, `${base}/authorize`)
+    t.equal(as.body.token_endpoint, `${base}/token`)
+    t.equal(as.body.registration_endpoint, `${base}/register`)
+    t.equal(as.body.revocation_endpoint, `${base}/revoke`)
+    t.equal(as.body.introspection_endpoint, `${base}/introspect`)
+    t.same(as.body.code_challenge_methods_supported, ['S256'], 'S256 only')
+    t.same(as.body.response_types_supported, ['code'])
+    t.same(as.body.grant_types_supported, ['authorization_code', 'refresh_token'])
+    t.same(as.body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])
+    t.equal(as.body.client_id_metadata_document_supported, true)
+    t.equal(as.body.authorization_response_iss_parameter_supported, true)
+  }
+
+  const none = bearerChallenge(base)
+  t.equal(none, `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", scope="openid email profile"`, 'the 401 challenge without a token')
+  const invalid = bearerChallenge(base, new InvalidTokenError('the access token is invalid or expired'))
+  t.match(invalid, /^Bearer error="invalid_token", error_description="the access token is invalid or expired", resource_metadata="/)
+})
+
+t.test('BASE_URL with a path moves every endpoint and the well-known documents', async (t) => {
+  const probe = await startTestServer(backend, { AUTH_MODE: 'oauth' })
+  const port = new URL(probe.config.baseUrl).port
+  await probe.dispose()
+  const server = await startTestServer(backend, { AUTH_MODE: 'oauth', PORT: port, BASE_URL: `http://127.0.0.1:${port}/fastmcp` })
+  t.teardown(() => server.dispose())
+  const origin = `http://127.0.0.1:${port}`
+  const base = `${origin}/fastmcp`
+  for (const path of ['/.well-known/oauth-authorization-server/fastmcp', '/.well-known/openid-configuration/fastmcp', '/fastmcp/.well-known/openid-configuration']) {
+    const response = await fetch(`${origin}${path}`)
+    t.equal(response.status, 200, path)
+    const body: any = await response.json()
+    t.equal(body.issuer, base)
+    t.equal(body.token_endpoint, `${base}/token`)
+  }
+  const prm: any = await (await fetch(`${origin}/.well-known/oauth-protected-resource/fastmcp/mcp`)).json()
+  t.equal(prm.resource, `${base}/mcp`)
+  const registered = await fetch(`${base}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+  })
+  t.equal(registered.status, 201, 'registration is served under the path')
+  const { client_id } = (await registered.json()) as any
+  const page = await fetch(`${base}/authorize?${new URLSearchParams({ response_type: 'code', client_id, redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`)
+  t.equal(page.status, 200)
+  t.match(await page.text(), /action="\/fastmcp\/authorize\/sign-in"/, 'the sign-in form posts under the path')
+})
