@@ -45,7 +45,7 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
         store,
         upstream,
         binding: browserBinding(await store.secret('browser-binding'), urls.issuer.startsWith('https://')),
-        findClient: createClientResolver(config, store),
+        findClient: createClientResolver(config, store, app.log),
         verifyAccessToken: verify as OAuthContext['verifyAccessToken'],
       }
       await app.register(authorizationServer, { ctx })

@@ -50,7 +50,8 @@ const providerLabel = (provider: string) => PROVIDER_LABELS[provider] ?? provide
 
 function clientLine(client: PageClient): SafeHtml {
   const name = client.name ?? 'An application without a name'
-  return html`<p><strong class="client">${name}</strong>${client.verifiedHost ? '' : html` <span class="note">(name given by the application, not verified)</span>`}
+  const origin = client.verifiedHost ? html` <span class="note">(described by ${new URL(client.clientId).host})</span>` : html` <span class="note">(name given by the application, not verified)</span>`
+  return html`<p><strong class="client">${name}</strong>${origin}
 wants to use atoms-mcp. You will be sent back to <strong>${redirectHost(client.redirectUri)}</strong>.</p>`
 }
 

@@ -3,7 +3,7 @@ import type { Db, Queryable } from '../../db/db.ts'
 import type { ClientMetadata } from '../client-metadata.ts'
 import type { UpstreamSession } from '../upstream.ts'
 import type {
-  AuthorizationCode, AuthorizationStore, ClientRecord, ClientStore, CodeStore, ConsentStore, OAuthStore,
+  AuthorizationCode, AuthorizationStore, ClientRecord, ClientStore, CodeStore, ConsentStore, MetadataDocumentCache, OAuthStore,
   PendingAuthorization, RefreshClaim, RefreshTokenStore, TokenResponse,
 } from './types.ts'
 import { scopeWithin } from '../scopes.ts'
@@ -209,6 +209,22 @@ function consents(db: Db): ConsentStore {
   }
 }
 
+function metadataDocuments(db: Db): MetadataDocumentCache {
+  return {
+    async get(url) {
+      const { rows } = await db.query('select document from atoms_oauth.metadata_documents where url = $1 and expires_at > now()', [url])
+      return rows[0] ? (rows[0].document as ClientMetadata) : undefined
+    },
+    async put(url, metadata, ttlSeconds) {
+      await db.query(
+        `insert into atoms_oauth.metadata_documents (url, document, expires_at) values ($1, $2, now() + make_interval(secs => $3))
+         on conflict (url) do update set document = excluded.document, expires_at = excluded.expires_at`,
+        [url, JSON.stringify(metadata), ttlSeconds],
+      )
+    },
+  }
+}
+
 export function postgresOAuthStore(db: Db): OAuthStore {
   return {
     clients: clients(db),
@@ -216,6 +232,7 @@ export function postgresOAuthStore(db: Db): OAuthStore {
     codes: codes(db),
     refreshTokens: refreshTokens(db),
     consents: consents(db),
+    metadataDocuments: metadataDocuments(db),
     async secret(name) {
       await db.query('insert into atoms_oauth.secrets (name, value) values ($1, $2) on conflict (name) do nothing', [name, randomBytes(32).toString('base64url')])
       const { rows } = await db.query<{ value: string }>('select value from atoms_oauth.secrets where name = $1', [name])

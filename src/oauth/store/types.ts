@@ -104,12 +104,18 @@ export interface ConsentStore {
   grant(userId: string, clientId: string, scope: string): Promise<void>
 }
 
+export interface MetadataDocumentCache {
+  get(url: string): Promise<ClientMetadata | undefined>
+  put(url: string, metadata: ClientMetadata, ttlSeconds: number): Promise<void>
+}
+
 export interface OAuthStore {
   clients: ClientStore
   authorizations: AuthorizationStore
   codes: CodeStore
   refreshTokens: RefreshTokenStore
   consents: ConsentStore
+  metadataDocuments: MetadataDocumentCache
   /** A server-wide secret, created on first use and the same for every instance. */
   secret(name: string): Promise<Buffer>
   /** Counts a hit in a fixed window and returns the count so far in it. */
