@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { createClient } from '@supabase/supabase-js'
-import { Browser, formOf } from '../helpers/browser.ts'
+import { Browser, formOf } from './browser.ts'
 import type { TestServer } from '../helpers/server.ts'
 
 export const REDIRECT_URI = 'http://127.0.0.1:8976/callback'

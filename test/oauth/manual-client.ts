@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { Browser } from '../helpers/browser.ts'
+import { Browser } from './browser.ts'
 import type { TestServer } from '../helpers/server.ts'
 import { REDIRECT_URI, signInThroughPages } from './helpers.ts'
 
