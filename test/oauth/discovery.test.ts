@@ -42,6 +42,19 @@ t.test('discovery documents', async (t) => {
     t.equal(as.body.authorization_response_iss_parameter_supported, true)
   }
 
+  for (const path of ['/token', '/register', '/revoke', '/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp']) {
+    const preflight = await fetch(`${base}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    })
+    t.equal(preflight.status, 204, `a browser-based client may call ${path}`)
+    t.equal(preflight.headers.get('access-control-allow-origin'), '*')
+  }
+  const refused = await fetch(`${base}/token`, { method: 'POST', headers: { origin: 'http://localhost:6274', 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password' })
+  t.equal(refused.headers.get('access-control-allow-origin'), '*', 'and read the error of /token')
+  const page = await fetch(`${base}/authorize`, { headers: { origin: 'http://localhost:6274' } })
+  t.equal(page.headers.get('access-control-allow-origin'), null, 'the sign-in pages stay closed to other origins')
+
   const none = bearerChallenge(base)
   t.equal(none, `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", scope="openid email profile"`, 'the 401 challenge without a token')
   const invalid = bearerChallenge(base, new InvalidTokenError('the access token is invalid or expired'))

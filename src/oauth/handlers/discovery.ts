@@ -8,9 +8,7 @@ const documentSchema = { response: { 200: { type: 'object', additionalProperties
  * The discovery documents, at every URL a client may derive (RFC 8414 §3.1 path insertion,
  * OpenID Connect Discovery's path appending, RFC 9728 §3.1 path-suffixed and root forms).
  */
-export async function discoveryRoutes(app: FastifyInstance, { urls, introspection }: { urls: OAuthUrls; introspection: boolean }) {
-  const asMetadata = authorizationServerMetadata(urls, { introspection })
-  const prm = protectedResourceMetadata(urls)
+export function discoveryPaths(urls: OAuthUrls) {
   const base = urls.basePath
   const asPaths = new Set([
     `/.well-known/oauth-authorization-server${base}`,
@@ -24,15 +22,22 @@ export async function discoveryRoutes(app: FastifyInstance, { urls, introspectio
     `/.well-known/oauth-protected-resource`,
     `${base}/.well-known/oauth-protected-resource`,
   ])
+  return { asPaths, prmPaths }
+}
+
+export async function discoveryRoutes(app: FastifyInstance, { urls, introspection }: { urls: OAuthUrls; introspection: boolean }) {
+  const asMetadata = authorizationServerMetadata(urls, { introspection })
+  const prm = protectedResourceMetadata(urls)
+  const { asPaths, prmPaths } = discoveryPaths(urls)
   for (const path of asPaths) {
     app.get(path, { schema: documentSchema }, async (_request, reply) => {
-      reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=300')
+      reply.header('cache-control', 'public, max-age=300')
       return asMetadata
     })
   }
   for (const path of prmPaths) {
     app.get(path, { schema: documentSchema }, async (_request, reply) => {
-      reply.header('access-control-allow-origin', '*').header('cache-control', 'public, max-age=300')
+      reply.header('cache-control', 'public, max-age=300')
       return prm
     })
   }

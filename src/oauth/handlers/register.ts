@@ -18,7 +18,7 @@ export async function registerRoutes(app: FastifyInstance, { ctx }: { ctx: OAuth
     pathOf(ctx.urls.register),
     { bodyLimit: REGISTRATION_BODY_LIMIT, schema: { body: { type: 'object', additionalProperties: true } } },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*')
+      reply.header('cache-control', 'no-store')
       if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
         throw new InvalidClientMetadataError('send the client metadata as application/json')
       }

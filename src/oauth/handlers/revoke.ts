@@ -27,7 +27,7 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
 
   app.post(pathOf(ctx.urls.revoke), { schema: { body: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
-    reply.header('cache-control', 'no-store').header('access-control-allow-origin', '*')
+    reply.header('cache-control', 'no-store')
     const client = await authenticateClient(ctx, request, body)
     const token = firstString(body.token)
     if (!token) throw new InvalidRequestError('token is required')

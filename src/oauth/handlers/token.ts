@@ -107,7 +107,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
 
   app.post(pathOf(ctx.urls.token), { schema: { body: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache').header('access-control-allow-origin', '*')
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
     const grantType = firstString(body.grant_type)
     if (!grantType) throw new InvalidRequestError('grant_type is required')
     if (grantType !== 'authorization_code' && grantType !== 'refresh_token') throw new UnsupportedGrantTypeError()
