@@ -16,6 +16,13 @@ export { bearerChallenge } from './challenge.ts'
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
 
+/** Deletes expired state and ends the Supabase sessions nobody came to collect. */
+export async function sweepExpired(store: OAuthStore, upstream: Upstream): Promise<number> {
+  const { removed, abandonedSessions } = await store.sweep()
+  for (const session of abandonedSessions) await upstream.logout(session.accessToken).catch(() => {})
+  return removed
+}
+
 export interface OAuthModeOptions {
   config: Config
   db: Db
@@ -49,7 +56,7 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
         verifyAccessToken: verify as OAuthContext['verifyAccessToken'],
       }
       await app.register(authorizationServer, { ctx })
-      const sweep = () => store.sweep().catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
+      const sweep = () => sweepExpired(store, upstream).catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
       sweeper = setInterval(sweep, SWEEP_INTERVAL_MS)
       sweeper.unref()
       app.addHook('onClose', async () => clearInterval(sweeper))

@@ -63,7 +63,7 @@ for (const backend of backends()) {
 
     t.equal(await auth(provider, { serverUrl }), 'REDIRECT')
     t.equal(provider.information?.client_id, metadataUrl, 'the SDK used the document URL as client_id, with no registration')
-    t.equal(await server.db.query('select 1 from atoms_oauth.clients').then((r) => r.rowCount), 0, 'nothing was registered')
+    t.equal(await server.db.query('select 1 from atoms_oauth.clients').then((r) => r.rows.length), 0, 'nothing was registered')
     t.ok(provider.pendingCode, 'the loopback redirect with a run-time port matched the document')
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
     t.equal((await supabaseUser(server, provider.stored!.access_token)).id, userId)

@@ -195,5 +195,17 @@ for (const backend of backends()) {
       t.match(csp, /form-action 'self' http:\/\/127\.0\.0\.1:8976/, 'form-action allows only this server and the redirect target')
       t.match(response.headers.get('set-cookie') ?? '', /HttpOnly; SameSite=Lax/)
     })
+
+    // Last: it exhausts the sign-in attempts of this address.
+    t.test('password attempts are limited per address', async (t) => {
+      const browser = new Browser()
+      const page = await browser.get(authorizeUrl(server, valid().params))
+      const form = formOf(await page.text(), 'name="email"')
+      let status = 0
+      for (let i = 0; i < 40 && status !== 429; i++) {
+        status = (await browser.post(new URL(form.action, base).toString(), { ...form.fields, email: USER.email, password: `guess ${i}` })).status
+      }
+      t.equal(status, 429)
+    })
   })
 }

@@ -9,6 +9,9 @@ import { UpstreamError, type UpstreamSession } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
 
 const formSchema = { body: { type: 'object', additionalProperties: true } } as const
+/** Password attempts per client address in a 15-minute window, against guessing through this page. */
+const SIGN_IN_ATTEMPTS = 30
+const SIGN_IN_WINDOW_SECONDS = 900
 
 /** Records who signed in on the pending request, then continues to consent or the client. */
 export async function signedIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, session: UpstreamSession) {
@@ -46,6 +49,10 @@ export async function signInRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
     const email = (firstString(body.email) ?? '').trim().slice(0, 320)
     const password = (firstString(body.password) ?? '').slice(0, 1024)
     if (!email || !password) return showSignIn(reply, bound, 400, 'Enter your email address and password.', email)
+    if ((await ctx.store.hit(`sign-in:${request.ip}`, SIGN_IN_WINDOW_SECONDS)) > SIGN_IN_ATTEMPTS) {
+      reply.header('retry-after', String(SIGN_IN_WINDOW_SECONDS))
+      return showSignIn(reply, bound, 429, 'Too many sign-in attempts from this network. Wait a few minutes and try again.', email)
+    }
     let session: UpstreamSession
     try {
       session = await ctx.upstream.signInWithPassword(email, password)

@@ -250,9 +250,12 @@ export function postgresOAuthStore(db: Db): OAuthStore {
       return Number(rows[0]!.hits)
     },
     async sweep() {
+      const abandoned = [
+        'delete from atoms_oauth.pending_authorizations where expires_at <= now() returning session',
+        'delete from atoms_oauth.authorization_codes where used_at is null and expires_at <= now() returning session',
+      ]
       const statements = [
-        'delete from atoms_oauth.pending_authorizations where expires_at <= now()',
-        // Codes are kept a little past expiry so a late second use is still recognised as reuse.
+        // Used codes are kept a while so a late second use is still recognised as reuse.
         "delete from atoms_oauth.authorization_codes where expires_at <= now() - interval '1 hour'",
         `delete from atoms_oauth.refresh_tokens where coalesce(revoked_at, rotated_at) <= now() - make_interval(days => ${SPENT_TOKEN_DAYS})`,
         "update atoms_oauth.refresh_tokens set successor = null where successor is not null and rotated_at <= now() - interval '1 minute'",
@@ -261,8 +264,14 @@ export function postgresOAuthStore(db: Db): OAuthStore {
         'delete from atoms_oauth.metadata_documents where expires_at <= now()',
       ]
       let removed = 0
+      const abandonedSessions: UpstreamSession[] = []
+      for (const sql of abandoned) {
+        const { rows, rowCount } = await db.query<{ session: UpstreamSession | null }>(sql)
+        removed += rowCount
+        for (const row of rows) if (row.session) abandonedSessions.push(row.session)
+      }
       for (const sql of statements) removed += (await db.query(sql)).rowCount
-      return removed
+      return { removed, abandonedSessions }
     },
   }
 }

@@ -120,6 +120,9 @@ export interface OAuthStore {
   secret(name: string): Promise<Buffer>
   /** Counts a hit in a fixed window and returns the count so far in it. */
   hit(bucket: string, windowSeconds: number): Promise<number>
-  /** Deletes expired rows; returns how many. */
-  sweep(): Promise<number>
+  /**
+   * Deletes expired rows. Returns how many, and the Supabase sessions of requests and
+   * codes that expired unused, which the caller ends upstream.
+   */
+  sweep(): Promise<{ removed: number; abandonedSessions: UpstreamSession[] }>
 }
