@@ -139,7 +139,7 @@ export function toOAuthError(error: unknown): OAuthError {
   return new ServerError()
 }
 
-export function oauthErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+export function oauthErrorHandler(error: FastifyError | OAuthError, request: FastifyRequest, reply: FastifyReply) {
   const mapped = toOAuthError(error)
   if (mapped.code === 'server_error') request.log.error({ err: error }, 'oauth: unexpected failure')
   return sendOAuthError(reply, mapped, request)

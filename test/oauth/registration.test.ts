@@ -66,6 +66,7 @@ for (const backend of backends()) {
       t.equal(response.body.error, 'invalid_client_metadata', why)
     }
     t.equal((await post('not json')).status, 400, 'malformed JSON')
+    t.equal((await post([REDIRECT_URI])).body.error, 'invalid_client_metadata', 'a body that is not an object')
     t.equal((await post({ redirect_uris: [REDIRECT_URI], client_name: 'x'.repeat(20000) })).status, 400, 'an oversized body')
 
     t.test('a confidential client authenticates as it registered', async (t) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { validateClientMetadata } from '../client-metadata.ts'
 import type { OAuthContext } from '../context.ts'
 import { randomToken, sha256 } from '../crypto.ts'
-import { InvalidClientMetadataError, RateLimitedError } from '../errors.ts'
+import { InvalidClientMetadataError, oauthErrorHandler, RateLimitedError } from '../errors.ts'
 import { pathOf } from '../urls.ts'
 
 const REGISTRATION_BODY_LIMIT = 16 * 1024
@@ -16,7 +16,13 @@ const RATE_WINDOW_SECONDS = 3600
 export async function registerRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   app.post(
     pathOf(ctx.urls.register),
-    { bodyLimit: REGISTRATION_BODY_LIMIT, schema: { body: { type: 'object', additionalProperties: true } } },
+    {
+      bodyLimit: REGISTRATION_BODY_LIMIT,
+      schema: { body: { type: 'object', additionalProperties: true } },
+      // RFC 7591 §3.2.2: a body that is not a metadata object is invalid_client_metadata.
+      errorHandler: (error, request, reply) =>
+        oauthErrorHandler(error.validation ? new InvalidClientMetadataError('the body must be a JSON object of client metadata') : error, request, reply),
+    },
     async (request, reply) => {
       reply.header('cache-control', 'no-store')
       if (!request.headers['content-type']?.toLowerCase().startsWith('application/json')) {
