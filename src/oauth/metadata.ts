@@ -1,4 +1,4 @@
-import { SUPPORTED_SCOPES } from './scopes.ts'
+import { AUTHORIZATION_SCOPES, SUPPORTED_SCOPES } from './scopes.ts'
 import type { OAuthUrls } from './urls.ts'
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
@@ -13,7 +13,7 @@ export function authorizationServerMetadata(urls: OAuthUrls, options: { introspe
     registration_endpoint: urls.register,
     revocation_endpoint: urls.revoke,
     ...(options.introspection ? { introspection_endpoint: urls.introspect } : {}),
-    scopes_supported: [...SUPPORTED_SCOPES],
+    scopes_supported: [...AUTHORIZATION_SCOPES],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: [...GRANT_TYPES],

@@ -23,6 +23,7 @@ t.test('discovery documents', async (t) => {
     t.same(prm.body.authorization_servers, [base])
     t.same(prm.body.bearer_methods_supported, ['header'])
     t.ok(prm.body.scopes_supported.length > 0)
+    t.notOk(prm.body.scopes_supported.includes('offline_access'), 'the resource does not advertise offline_access')
   }
 
   for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
@@ -35,6 +36,7 @@ t.test('discovery documents', async (t) => {
     t.equal(as.body.revocation_endpoint, `${base}/revoke`)
     t.equal(as.body.introspection_endpoint, `${base}/introspect`)
     t.same(as.body.code_challenge_methods_supported, ['S256'], 'S256 only')
+    t.ok(as.body.scopes_supported.includes('offline_access'))
     t.same(as.body.response_types_supported, ['code'])
     t.same(as.body.grant_types_supported, ['authorization_code', 'refresh_token'])
     t.same(as.body.token_endpoint_auth_methods_supported, ['none', 'client_secret_basic', 'client_secret_post'])

@@ -63,6 +63,8 @@ for (const backend of backends()) {
     t.test('unsupported scope and response type', async (t) => {
       t.equal(await redirectError({ ...valid().params, scope: 'admin' }), 'invalid_scope')
       t.equal(await redirectError({ ...valid().params, response_type: 'token' }), 'unsupported_response_type')
+      const offline = await fetch(authorizeUrl(server, { ...valid().params, scope: 'openid offline_access' }))
+      t.equal(offline.status, 200, 'offline_access is accepted: a refresh token is always issued')
     })
 
     t.test('a form post without the CSRF token', async (t) => {
