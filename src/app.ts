@@ -59,7 +59,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
   if (config.embeddedAuth.enabled) {
     const keys = await loadSigningKeys(config.dataDir)
-    await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
+    // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
+    await app.register(embeddedAuth, { prefix: `${new URL(config.baseUrl).pathname.replace(/\/+$/, '')}/auth/v1`, config, db: deps.db, keys })
   }
   if (config.authMode === 'oauth') {
     const mode = createOAuthMode({ config, db: deps.db })

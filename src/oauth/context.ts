@@ -1,3 +1,4 @@
+import type { UserContext } from '../auth/user-context.ts'
 import type { Config } from '../config.ts'
 import type { BrowserBinding } from './browser-binding.ts'
 import type { ClientRecord, OAuthStore } from './store/types.ts'
@@ -13,8 +14,8 @@ export interface OAuthContext {
   binding: BrowserBinding
   /** A registered client or a Client ID Metadata Document, by client_id. */
   findClient(clientId: string): Promise<ClientRecord | undefined>
-  /** Verifies a Supabase access token; throws for anything else. */
-  verifyAccessToken(token: string): Promise<Record<string, unknown>>
+  /** Verifies a Supabase access token (the mode's `authenticate`); throws for anything else. */
+  verifyAccessToken(token: string): Promise<UserContext>
 }
 
 /** Lifetimes, in seconds, in one place. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { AuthMode } from '../auth/mode.ts'
+import type { UserContext } from '../auth/user-context.ts'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
 import { browserBinding } from './browser-binding.ts'
@@ -12,7 +13,7 @@ import { createUpstream, type Upstream } from './upstream.ts'
 import { oauthUrls } from './urls.ts'
 import { supabaseTokenVerifier, userContextFrom } from './verify-token.ts'
 
-export { bearerChallenge } from './challenge.ts'
+export { bearerChallenge, oauthChallengeParams } from './challenge.ts'
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
 
@@ -28,6 +29,11 @@ export interface OAuthModeOptions {
   db: Db
   store?: OAuthStore
   upstream?: Upstream
+  /**
+   * How access tokens are checked. Defaults to a local check against the project JWKS;
+   * the server's shared token validation can be passed instead.
+   */
+  authenticate?: (token: string) => Promise<UserContext>
 }
 
 /**
@@ -35,16 +41,15 @@ export interface OAuthModeOptions {
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config) }: OAuthModeOptions): AuthMode {
+export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config), authenticate }: OAuthModeOptions): AuthMode {
   const urls = oauthUrls(config.baseUrl)
   const verify = supabaseTokenVerifier(config)
+  const check = authenticate ?? (async (token: string) => userContextFrom(token, await verify(token)))
   let sweeper: NodeJS.Timeout | undefined
 
   return {
     name: 'oauth',
-    async authenticate(token) {
-      return userContextFrom(token, await verify(token))
-    },
+    authenticate: check,
     async routes(app: FastifyInstance) {
       const ctx: OAuthContext = {
         config,
@@ -53,7 +58,7 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
         upstream,
         binding: browserBinding(await store.secret('browser-binding'), urls.issuer.startsWith('https://')),
         findClient: createClientResolver(config, store, app.log),
-        verifyAccessToken: verify as OAuthContext['verifyAccessToken'],
+        verifyAccessToken: check,
       }
       await app.register(authorizationServer, { ctx })
       const sweep = () => sweepExpired(store, upstream).catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))

@@ -1,8 +1,10 @@
 import t from 'tap'
 import { InvalidTokenError } from '../../src/auth/errors.ts'
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { bearerChallenge } from '../../src/oauth/index.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
+import { signUp, supabaseUser, TestOAuthProvider } from './helpers.ts'
 
 const backend = backends()[0]!
 
@@ -90,4 +92,12 @@ t.test('BASE_URL with a path moves every endpoint and the well-known documents',
   const page = await fetch(`${base}/authorize?${new URLSearchParams({ response_type: 'code', client_id, redirect_uri: 'http://127.0.0.1:9/cb', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`)
   t.equal(page.status, 200)
   t.match(await page.text(), /action="\/fastmcp\/authorize\/sign-in"/, 'the sign-in form posts under the path')
+
+  // The whole flow, with the embedded auth under the path too.
+  const userId = await signUp(server, 'path@example.com', 'a long enough secret')
+  const provider = new TestOAuthProvider({ email: 'path@example.com', password: 'a long enough secret' })
+  t.equal(await auth(provider, { serverUrl: `${base}/mcp` }), 'REDIRECT')
+  t.equal(provider.lastRedirect?.searchParams.get('iss'), base)
+  t.equal(await auth(provider, { serverUrl: `${base}/mcp`, authorizationCode: provider.pendingCode! }), 'AUTHORIZED', 'the SDK client finds everything under the path')
+  t.equal((await supabaseUser(server, provider.stored!.access_token)).id, userId)
 })

@@ -24,8 +24,9 @@ export async function introspectRoutes(app: FastifyInstance, { ctx }: { ctx: OAu
       if (!grant.active || grant.clientId !== client.clientId) return { active: false }
       return { active: true, token_type: 'refresh_token', client_id: grant.clientId, sub: grant.userId, scope: grant.scope, aud: grant.resource, iss: ctx.urls.issuer }
     }
-    const claims = await ctx.verifyAccessToken(token).catch(() => undefined)
-    if (!claims) return { active: false }
+    const user = await ctx.verifyAccessToken(token).catch(() => undefined)
+    if (!user) return { active: false }
+    const { claims } = user
     return {
       active: true,
       token_type: 'Bearer',
