@@ -25,13 +25,17 @@ function checksIn(dir: string): Array<{ id?: string; name?: string; status: stri
   return found
 }
 
+// A public client: the suite authenticates with `none` whenever the metadata lists it,
+// even when given a secret, so a confidential client cannot be driven through it here.
 t.test('the authorization-server scenarios of @modelcontextprotocol/conformance', async (t) => {
   const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth' })
   t.teardown(() => server.dispose())
   const base = server.config.baseUrl
   await signUp(server, 'katherine@example.com', 'a long enough secret')
   const port = await freePort()
-  const client = (await register(server, { client_name: 'conformance', redirect_uris: [`http://127.0.0.1:${port}/callback`] })).body
+  const client = (await register(server, {
+    client_name: 'conformance', redirect_uris: [`http://127.0.0.1:${port}/callback`], token_endpoint_auth_method: 'none',
+  })).body
   const output = tempDir('atoms-mcp-conformance-')
   t.teardown(() => rmSync(output, { recursive: true, force: true }))
 

@@ -153,6 +153,17 @@ for (const backend of backends()) {
       t.equal(again.body.error, 'invalid_grant', 'even the first verifier no longer gets an answer')
     })
 
+    t.test('redirect_uri may be left out at /token only by a client with one registered URI', async (t) => {
+      const single = await obtainCode(server, client.client_id, USER)
+      const fine = await token(server, { grant_type: 'authorization_code', code: single.code, code_verifier: single.verifier, client_id: client.client_id })
+      t.equal(fine.status, 200)
+      const twoUris = (await register(server, { redirect_uris: [REDIRECT_URI, 'http://127.0.0.1:8976/second'] })).body
+      const double = await obtainCode(server, twoUris.client_id, USER)
+      const refused = await token(server, { grant_type: 'authorization_code', code: double.code, code_verifier: double.verifier, client_id: twoUris.client_id })
+      t.equal(refused.body.error, 'invalid_grant')
+      t.notOk(refused.body.access_token)
+    })
+
     t.test('an expired code', async (t) => {
       const { code, verifier } = await obtainCode(server, client.client_id, USER)
       await server.db.query("update atoms_oauth.authorization_codes set expires_at = now() - interval '1 second' where used_at is null")

@@ -31,7 +31,6 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     const redirectUri = firstString(body.redirect_uri)
     if (!code) throw new InvalidRequestError('code is required')
     if (!verifier) throw new InvalidRequestError('code_verifier is required (PKCE)')
-    if (!redirectUri) throw new InvalidRequestError('redirect_uri is required')
     checkResource(body)
     if (!PKCE_PATTERN.test(verifier)) throw new InvalidGrantError('code_verifier is malformed')
     const withRefresh = client.metadata.grant_types.includes('refresh_token')
@@ -41,7 +40,9 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       TTL.replayWindow,
       (issued) => {
         if (issued.clientId !== client.clientId) throw new InvalidGrantError('the authorization code was issued to another client')
-        if (issued.redirectUri !== redirectUri) throw new InvalidGrantError('redirect_uri differs from the one of the authorization request')
+        // Without redirect_uri only the one a client could have left out at /authorize will do.
+        const expected = redirectUri ?? (client.metadata.redirect_uris.length === 1 ? client.metadata.redirect_uris[0] : undefined)
+        if (issued.redirectUri !== expected) throw new InvalidGrantError('redirect_uri differs from the one of the authorization request')
         if (!safeEqual(s256(verifier), issued.codeChallenge)) throw new InvalidGrantError('code_verifier does not match the code_challenge')
       },
       (issued) => tokenResponse(issued.session, issued.scope, withRefresh),
