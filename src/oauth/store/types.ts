@@ -60,9 +60,8 @@ export interface CodeStore {
   create(codeHash: string, code: AuthorizationCode, ttlSeconds: number): Promise<void>
   /**
    * Redeems a code atomically. `check` throws an OAuthError to refuse (the code stays
-   * unused); on success `respond` builds the answer, stored for `replaySeconds` so the
-   * same code with the same verifier gets it again. Throws `undefined`-free: a missing or
-   * expired code resolves to undefined.
+   * unused); on success `respond` builds the answer, kept for `replaySeconds` so the same
+   * code with the same verifier gets it again. A missing or expired code resolves to undefined.
    */
   redeem(
     codeHash: string,
