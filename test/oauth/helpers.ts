@@ -8,7 +8,7 @@ import type { TestServer } from '../helpers/server.ts'
 export const REDIRECT_URI = 'http://127.0.0.1:8976/callback'
 
 /** Signs a user up against the embedded auth with supabase-js. */
-export async function signUp(server: TestServer, email: string, password: string): Promise<string> {
+export async function signUp(server: Pick<TestServer, 'config' | 'anonKey'>, email: string, password: string): Promise<string> {
   const supabase = createClient(server.config.baseUrl, server.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
   const { data, error } = await supabase.auth.signUp({ email, password })
   if (error || !data.user) throw new Error(`sign-up failed: ${error?.message}`)
