@@ -1,7 +1,6 @@
 import t from 'tap'
-import { loadConfig } from '../../src/config.ts'
-import { openPostgres } from '../../src/db/postgres.ts'
-import { startServer } from '../../src/server.ts'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { freePort } from '../../scripts/lib/ports.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
@@ -11,23 +10,38 @@ import { authorizeUrl, pkce, register, token } from './manual-client.ts'
 
 const postgres = backends().find((backend) => backend.name === 'postgres')
 
-t.test('two instances sharing one PostgreSQL', { skip: postgres ? false : 'no PostgreSQL server (run through npm test)' }, async (t) => {
-  // Instance A owns the database; B is a second server on the same database, data folder
-  // and public URL, as two replicas behind one load balancer.
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
+
+t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false : 'no PostgreSQL server (run through npm test)' }, async (t) => {
+  // A runs in this process and owns the database; B is `npm start` in a process of its own
+  // on the same database, data folder and public URL, as two replicas behind one load balancer.
   const a = await startTestServer(postgres!, { AUTH_MODE: 'oauth' })
   t.teardown(() => a.dispose())
   const dbName = (await a.db.query<{ db: string }>('select current_database() as db')).rows[0]!.db
   const dbUrl = new URL(process.env.TEST_DATABASE_URL!)
   dbUrl.pathname = `/${dbName}`
-  const bDb = await openPostgres(dbUrl.toString())
-  const bConfig = loadConfig({
-    HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: a.config.dataDir, LOG_LEVEL: 'silent', AUTH_MODE: 'oauth', BASE_URL: a.config.baseUrl,
-  }, {})
-  const b = await startServer(bConfig, { db: bDb })
-  t.teardown(async () => {
-    await b.close()
-    await bDb.close()
+  const bPort = await freePort()
+  const child = spawn(process.execPath, [MAIN], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(bPort), DATA_DIR: a.config.dataDir, LOG_LEVEL: 'silent', AUTH_MODE: 'oauth',
+      BASE_URL: a.config.baseUrl, DATABASE_URL: dbUrl.toString(),
+    },
   })
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+  t.teardown(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM')
+    await exited
+  })
+  await new Promise<void>((resolve, reject) => {
+    let banner = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      banner += chunk.toString()
+      if (banner.includes('listening on')) resolve()
+    })
+    void exited.then(() => reject(new Error(`the second process stopped:\n${banner}`)))
+  })
+  const b = { url: `http://127.0.0.1:${bPort}` }
   const onB = (absolute: string) => absolute.replace(a.config.baseUrl, b.url)
 
   await signUp(a, 'hedy@example.com', 'a long enough secret')
