@@ -116,3 +116,16 @@ for (const backend of backends()) {
     })
   })
 }
+
+t.test('behind a proxy (TRUST_PROXY) the registration limit counts each client address', async (t) => {
+  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '2', TRUST_PROXY: 'true' })
+  t.teardown(() => server.dispose())
+  const registerFrom = async (address: string) =>
+    (await fetch(`${server.config.baseUrl}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' }),
+    })).status
+  t.same([await registerFrom('203.0.113.7'), await registerFrom('203.0.113.7'), await registerFrom('203.0.113.7')], [201, 201, 429])
+  t.equal(await registerFrom('198.51.100.9'), 201, 'another client behind the same proxy is not affected')
+})
