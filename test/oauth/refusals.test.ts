@@ -191,6 +191,12 @@ for (const backend of backends()) {
       t.equal(b.status, 200)
       t.equal(a.body.refresh_token, b.body.refresh_token, 'two concurrent refreshes get one rotation')
       t.equal((await supabaseUser(server, a.body.access_token)).status, 200)
+
+      await server.db.query("update atoms_oauth.refresh_tokens set rotated_at = now() - interval '1 minute' where rotated_at is not null")
+      const late = await token(server, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token, client_id: client.client_id })
+      t.equal(late.body.error, 'invalid_grant', 'a rotated refresh token presented after the window is refused')
+      t.notOk(late.body.access_token)
+      t.equal((await supabaseUser(server, a.body.access_token)).status, 403, 'and the session it belongs to ends: its copy leaked')
     })
 
     t.test('client_name carrying markup is shown escaped', async (t) => {

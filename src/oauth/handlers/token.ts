@@ -76,6 +76,12 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     for (;;) {
       const claim = await store.refreshTokens.claim(tokenHash, client.clientId, TTL.replayWindow)
       if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
+      if (claim.kind === 'reused') {
+        // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
+        // detection); a session it still hands out is ended here.
+        await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
+        throw new InvalidGrantError('the refresh token has already been used')
+      }
       if (claim.kind === 'replay') return claim.response
       if (claim.kind === 'busy') {
         // Another request (maybe on another instance) is rotating this token: wait for its answer.

@@ -88,7 +88,7 @@ export function refreshTokens(db: Db): RefreshTokenStore {
         if (row.revoked_at) return { kind: 'invalid', reason: 'the refresh token has been revoked' }
         if (row.rotated_at) {
           if (row.in_replay_window && row.successor) return { kind: 'replay', response: row.successor as TokenResponse }
-          return { kind: 'invalid', reason: 'the refresh token has already been used' }
+          return { kind: 'reused' }
         }
         if (row.claim_fresh) return { kind: 'busy' }
         await tx.query('update atoms_oauth.refresh_tokens set rotating_since = now() where token_hash = $1', [tokenHash])

@@ -84,6 +84,8 @@ export type RefreshClaim =
   | { kind: 'replay'; response: TokenResponse }
   /** Another request (maybe on another instance) is rotating it right now. */
   | { kind: 'busy' }
+  /** Rotated longer ago than the replay window: a copy of it is in someone else's hands. */
+  | { kind: 'reused' }
   | { kind: 'invalid'; reason: string }
 
 export interface RefreshTokenStore {
