@@ -3,7 +3,7 @@ import { firstString, TTL, type OAuthContext } from './context.ts'
 import { randomToken, sha256 } from './crypto.ts'
 import { hashNonce } from './browser-binding.ts'
 import type { OAuthErrorCode } from './errors.ts'
-import { consentPage, errorPage, pageHeaders, type PageClient } from './pages.ts'
+import { consentPage, errorPage, pageHeaders, signInPage, type PageClient } from './pages.ts'
 import type { ClientRecord, PendingAuthorization } from './store/types.ts'
 import { pathOf } from './urls.ts'
 
@@ -115,9 +115,24 @@ export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply
         client: pageClient(client, request.redirectUri),
         handle: bound.handle,
         csrf: ctx.binding.csrfToken(bound.handle, bound.nonce),
-        decisionAction: pathOf(`${ctx.urls.issuer}/authorize/consent`),
+        decisionAction: pathOf(ctx.urls.consent),
         userEmail: request.user?.email,
         scope: request.scope,
       }),
     )
+}
+
+/** The sign-in page of a request, first shown by /authorize and again after a failed attempt. */
+export function showSignIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, status: number, error?: string, email?: string) {
+  return reply.code(status).headers(pageHeaders(bound.request.redirectUri)).send(
+    signInPage({
+      client: pageClient(bound.client, bound.request.redirectUri),
+      handle: bound.handle,
+      csrf: ctx.binding.csrfToken(bound.handle, bound.nonce),
+      actions: { signIn: pathOf(ctx.urls.signIn), decision: pathOf(ctx.urls.consent), provider: pathOf(ctx.urls.provider) },
+      providers: ctx.config.oauth.providers,
+      email,
+      error,
+    }),
+  )
 }

@@ -3,10 +3,12 @@ import type { OAuthContext } from './context.ts'
 import { oauthErrorHandler } from './errors.ts'
 import { authorizeRoutes } from './handlers/authorize.ts'
 import { callbackRoutes } from './handlers/callback.ts'
+import { consentRoutes } from './handlers/consent.ts'
 import { openToBrowsers } from './cors.ts'
 import { discoveryPaths, discoveryRoutes } from './handlers/discovery.ts'
 import { introspectRoutes } from './handlers/introspect.ts'
 import { registerRoutes } from './handlers/register.ts'
+import { providerRoutes } from './handlers/provider.ts'
 import { revokeRoutes } from './handlers/revoke.ts'
 import { signInRoutes } from './handlers/sign-in.ts'
 import { tokenRoutes } from './handlers/token.ts'
@@ -18,7 +20,9 @@ export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: 
   const { asPaths, prmPaths } = discoveryPaths(ctx.urls)
   openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke].map(pathOf)])
   await app.register(discoveryRoutes, { urls: ctx.urls, introspection: true })
-  for (const routes of [registerRoutes, authorizeRoutes, signInRoutes, callbackRoutes, tokenRoutes, revokeRoutes, introspectRoutes]) {
+  for (const routes of [
+    registerRoutes, authorizeRoutes, signInRoutes, providerRoutes, consentRoutes, callbackRoutes, tokenRoutes, revokeRoutes, introspectRoutes,
+  ]) {
     await app.register(routes, { ctx })
   }
 }

@@ -15,6 +15,10 @@ export interface OAuthUrls {
   revoke: string
   introspect: string
   callback: string
+  /** The sign-in and consent page's own steps. */
+  signIn: string
+  provider: string
+  consent: string
   protectedResourceMetadata: string
   authorizationServerMetadata: string
 }
@@ -34,6 +38,9 @@ export function oauthUrls(baseUrl: string): OAuthUrls {
     revoke: at('/revoke'),
     introspect: at('/introspect'),
     callback: at('/auth/callback'),
+    signIn: at('/authorize/sign-in'),
+    provider: at('/authorize/provider'),
+    consent: at('/authorize/consent'),
     // RFC 9728 §3.1 and RFC 8414 §3.1: the well-known segment goes between host and path.
     protectedResourceMetadata: `${url.origin}/.well-known/oauth-protected-resource${basePath}/mcp`,
     authorizationServerMetadata: `${url.origin}/.well-known/oauth-authorization-server${basePath}`,

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
-import { errorRedirect, pageClient, sendErrorPage } from '../authorization-flow.ts'
+import { errorRedirect, sendErrorPage, showSignIn } from '../authorization-flow.ts'
 import { hashNonce } from '../browser-binding.ts'
 import { TTL, type OAuthContext } from '../context.ts'
 import { PKCE_PATTERN, randomToken, sha256 } from '../crypto.ts'
 import { OAuthError } from '../errors.ts'
-import { pageHeaders, signInPage } from '../pages.ts'
 import { matchRedirectUri } from '../redirect-uris.ts'
 import { isOurResource } from '../resource.ts'
 import { grantScope } from '../scopes.ts'
@@ -58,34 +57,20 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
 
     const nonce = ctx.binding.ensure(request, reply)
     const handle = randomToken()
-    await ctx.store.authorizations.create(
-      sha256(handle),
-      {
-        clientId: client.clientId,
-        redirectUri,
-        state: param.state,
-        codeChallenge: param.code_challenge,
-        scope,
-        resource: ctx.urls.resource,
-        browserHash: hashNonce(nonce),
-        providerVerifier: undefined,
-        user: undefined,
-        session: undefined,
-      },
-      TTL.pendingAuthorization,
-    )
-    return reply.headers(pageHeaders(redirectUri)).send(
-      signInPage({
-        client: pageClient(client, redirectUri),
-        handle,
-        csrf: ctx.binding.csrfToken(handle, nonce),
-        actions: {
-          signIn: pathOf(`${ctx.urls.issuer}/authorize/sign-in`),
-          decision: pathOf(`${ctx.urls.issuer}/authorize/consent`),
-          provider: pathOf(`${ctx.urls.issuer}/authorize/provider`),
-        },
-        providers: ctx.config.oauth.providers,
-      }),
-    )
+    const pending = {
+      clientId: client.clientId,
+      redirectUri,
+      state: param.state,
+      codeChallenge: param.code_challenge,
+      scope,
+      resource: ctx.urls.resource,
+      browserHash: hashNonce(nonce),
+      providerVerifier: undefined,
+      user: undefined,
+      session: undefined,
+    }
+    const handleHash = sha256(handle)
+    await ctx.store.authorizations.create(handleHash, pending, TTL.pendingAuthorization)
+    return showSignIn(ctx, reply, { handle, handleHash, request: pending, client, nonce }, 200)
   })
 }
