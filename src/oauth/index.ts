@@ -4,6 +4,7 @@ import type { UserContext } from '../auth/user-context.ts'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
 import { browserBinding } from './browser-binding.ts'
+import { oauthChallengeParams } from './challenge.ts'
 import { createClientResolver } from './client-resolver.ts'
 import type { OAuthContext } from './context.ts'
 import { authorizationServer } from './routes.ts'
@@ -41,7 +42,10 @@ export interface OAuthModeOptions {
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config), authenticate }: OAuthModeOptions): AuthMode {
+/** The oauth mode also tells the /mcp challenge where its metadata is. */
+export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
+
+export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config), authenticate }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
   const verify = supabaseTokenVerifier(config)
   const check = authenticate ?? (async (token: string) => userContextFrom(token, await verify(token)))
@@ -50,6 +54,7 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
   return {
     name: 'oauth',
     authenticate: check,
+    challengeParams: () => oauthChallengeParams(config.baseUrl),
     async routes(app: FastifyInstance) {
       const ctx: OAuthContext = {
         config,

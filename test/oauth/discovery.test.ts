@@ -1,7 +1,7 @@
 import t from 'tap'
 import { InvalidTokenError } from '../../src/auth/errors.ts'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
-import { bearerChallenge } from '../../src/oauth/index.ts'
+import { bearerChallenge, createOAuthMode } from '../../src/oauth/index.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { signUp, supabaseUser, TestOAuthProvider } from './helpers.ts'
@@ -58,6 +58,9 @@ t.test('discovery documents', async (t) => {
   t.equal(refused.headers.get('access-control-allow-origin'), '*', 'and read the error of /token')
   const page = await fetch(`${base}/authorize`, { headers: { origin: 'http://localhost:6274' } })
   t.equal(page.headers.get('access-control-allow-origin'), null, 'the sign-in pages stay closed to other origins')
+
+  const params = createOAuthMode({ config: server.config, db: server.db }).challengeParams()
+  t.same(params, { resource_metadata: `${base}/.well-known/oauth-protected-resource/mcp`, scope: 'openid email profile' }, 'the mode gives its challenge params')
 
   const none = bearerChallenge(base)
   t.equal(none, `Bearer resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", scope="openid email profile"`, 'the 401 challenge without a token')
