@@ -90,6 +90,7 @@ export async function completeAuthorization(ctx: OAuthContext, reply: FastifyRep
     },
     TTL.authorizationCode,
   )
+  reply.log.info({ clientId: taken.clientId, userId: taken.user.id }, 'oauth: authorization code issued')
   return reply.redirect(clientRedirect(ctx, taken.redirectUri, taken.state, { code }), 303)
 }
 
@@ -98,6 +99,7 @@ export async function denyAuthorization(ctx: OAuthContext, reply: FastifyReply, 
   const taken = await ctx.store.authorizations.take(bound.handleHash)
   if (!taken) return sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request was already finished.')
   if (taken.session) await ctx.upstream.logout(taken.session.accessToken).catch(() => {})
+  reply.log.info({ clientId: taken.clientId, error: code }, 'oauth: authorization refused')
   return reply.redirect(errorRedirect(ctx, taken.redirectUri, taken.state, code, description), 303)
 }
 

@@ -69,6 +69,8 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
       const sweep = () => sweepExpired(store, upstream).catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
       sweeper = setInterval(sweep, SWEEP_INTERVAL_MS)
       sweeper.unref()
+      // Once at start too: a server restarted often would otherwise never sweep.
+      app.addHook('onReady', async () => void sweep())
       app.addHook('onClose', async () => clearInterval(sweeper))
     },
     async close() {

@@ -25,6 +25,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     if (typeof resource !== 'string' || !isOurResource(resource, ctx.urls.resource)) throw new InvalidTargetError(`resource must be ${ctx.urls.resource}`)
   }
 
+  const log = app.log
   async function authorizationCodeGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
     const code = firstString(body.code)
     const verifier = firstString(body.code_verifier)
@@ -49,6 +50,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     )
     if (!redemption) throw new InvalidGrantError('the authorization code is invalid or has expired')
     if (redemption.outcome === 'reused') {
+      log.warn({ clientId: client.clientId, userId: redemption.code.userId }, 'oauth: authorization code used twice; its session is ended')
       // RFC 6749 §4.1.2: a code used twice has leaked; end what it gave out.
       await upstream.logout(redemption.code.session.accessToken).catch(() => {})
       if (redemption.response?.refresh_token) await store.refreshTokens.revoke(sha256(redemption.response.refresh_token))
@@ -77,6 +79,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       const claim = await store.refreshTokens.claim(tokenHash, client.clientId, TTL.replayWindow)
       if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
       if (claim.kind === 'reused') {
+        log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its session is ended')
         // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
         // detection); a session it still hands out is ended here.
         await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
