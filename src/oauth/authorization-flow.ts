@@ -106,7 +106,7 @@ export async function denyAuthorization(ctx: OAuthContext, reply: FastifyReply, 
 /** After a sign-in: straight to the client when this user already approved it, else ask. */
 export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest) {
   const { request, client } = bound
-  if (request.user && (await ctx.store.consents.covers(request.user.id, client.clientId, request.scope))) {
+  if (request.user && !request.promptConsent && (await ctx.store.consents.covers(request.user.id, client.clientId, request.scope))) {
     return completeAuthorization(ctx, reply, bound)
   }
   return reply

@@ -2,7 +2,7 @@ import t from 'tap'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { REDIRECT_URI, signUp, supabaseUser, TestOAuthProvider } from './helpers.ts'
+import { REDIRECT_URI, signInThroughPages, signUp, supabaseUser, TestOAuthProvider } from './helpers.ts'
 
 for (const backend of backends()) {
   t.test(`the SDK's OAuth client against AUTH_MODE=oauth on ${backend.name}`, async (t) => {
@@ -44,6 +44,11 @@ for (const backend of backends()) {
     t.equal(await auth(provider, { serverUrl }), 'REDIRECT')
     t.equal(provider.consentShown, false, 'a remembered consent is not asked again')
     t.ok(provider.pendingCode)
+    const forced = await signInThroughPages(provider.browser, `${base}/authorize?${new URLSearchParams({
+      response_type: 'code', client_id: provider.information!.client_id, redirect_uri: REDIRECT_URI,
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', prompt: 'consent',
+    })}`, 'ada@example.com', 'correct horse battery')
+    t.equal(forced.consentShown, true, 'unless the client asks with prompt=consent')
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
     const third = provider.stored!
 

@@ -8,7 +8,7 @@ import { signUp, supabaseUser } from './helpers.ts'
 
 const request = {
   clientId: 'c', redirectUri: 'http://127.0.0.1/cb', state: 's', codeChallenge: 'x'.repeat(43), scope: 'openid', resource: 'http://x/mcp',
-  browserHash: 'h', providerVerifier: undefined, user: undefined, session: undefined,
+  browserHash: 'h', promptConsent: false, providerVerifier: undefined, user: undefined, session: undefined,
 }
 
 for (const backend of backends()) {

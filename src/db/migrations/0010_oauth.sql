@@ -30,6 +30,8 @@ create table if not exists atoms_oauth.pending_authorizations (
   scope text not null,
   resource text not null,
   browser_hash text not null,
+  -- prompt=consent: ask again even when this user already approved this client.
+  prompt_consent boolean not null default false,
   provider_verifier text,
   user_id text,
   user_email text,

@@ -10,7 +10,7 @@ import { grantScope } from '../scopes.ts'
 import { pathOf } from '../urls.ts'
 
 const MAX_STATE_LENGTH = 2048
-const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'state', 'scope', 'resource'] as const
+const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'state', 'scope', 'resource', 'prompt'] as const
 
 /**
  * GET /authorize (RFC 6749 §4.1.1 with OAuth 2.1's PKCE). Until the client and its redirect
@@ -65,6 +65,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
       scope,
       resource: ctx.urls.resource,
       browserHash: hashNonce(nonce),
+      promptConsent: (param.prompt ?? '').split(' ').includes('consent'),
       providerVerifier: undefined,
       user: undefined,
       session: undefined,

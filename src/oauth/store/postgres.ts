@@ -47,6 +47,7 @@ function authorizations(db: Db): AuthorizationStore {
     scope: row.scope,
     resource: row.resource,
     browserHash: row.browser_hash,
+    promptConsent: row.prompt_consent,
     providerVerifier: row.provider_verifier ?? undefined,
     user: row.user_id ? { id: row.user_id, email: row.user_email ?? undefined } : undefined,
     session: (row.session as UpstreamSession | null) ?? undefined,
@@ -55,9 +56,12 @@ function authorizations(db: Db): AuthorizationStore {
     async create(handleHash, request, ttlSeconds) {
       await db.query(
         `insert into atoms_oauth.pending_authorizations
-           (handle_hash, client_id, redirect_uri, state, code_challenge, scope, resource, browser_hash, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
-        [handleHash, request.clientId, request.redirectUri, request.state ?? null, request.codeChallenge, request.scope, request.resource, request.browserHash, ttlSeconds],
+           (handle_hash, client_id, redirect_uri, state, code_challenge, scope, resource, browser_hash, prompt_consent, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
+        [
+          handleHash, request.clientId, request.redirectUri, request.state ?? null, request.codeChallenge, request.scope, request.resource,
+          request.browserHash, request.promptConsent, ttlSeconds,
+        ],
       )
     },
     async find(handleHash) {

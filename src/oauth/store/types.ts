@@ -25,6 +25,8 @@ export interface PendingAuthorization {
   resource: string
   /** SHA-256 of the browser-binding cookie of the browser that started the request. */
   browserHash: string
+  /** The client sent prompt=consent: a remembered approval does not count. */
+  promptConsent: boolean
   /** This server's PKCE verifier toward Supabase during a social sign-in. */
   providerVerifier: string | undefined
   user: { id: string; email: string | undefined } | undefined
