@@ -18,6 +18,7 @@ const POLL_MS = 100
 /** POST /token (RFC 6749 §4.1.3 and §6): authorization_code and refresh_token. */
 export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   const { store, upstream } = ctx
+  const log = app.log
 
   function checkResource(body: Record<string, unknown>) {
     const resource = body.resource
@@ -25,7 +26,6 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     if (typeof resource !== 'string' || !isOurResource(resource, ctx.urls.resource)) throw new InvalidTargetError(`resource must be ${ctx.urls.resource}`)
   }
 
-  const log = app.log
   async function authorizationCodeGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
     const code = firstString(body.code)
     const verifier = firstString(body.code_verifier)
@@ -56,20 +56,10 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       if (redemption.response?.refresh_token) await store.refreshTokens.revoke(sha256(redemption.response.refresh_token))
       throw new InvalidGrantError('the authorization code has already been used')
     }
-    if (redemption.outcome === 'issued' && redemption.response.refresh_token) {
-      const { code: issued } = redemption
-      await store.refreshTokens.record(sha256(redemption.response.refresh_token), {
-        clientId: issued.clientId,
-        userId: issued.userId,
-        scope: issued.scope,
-        resource: issued.resource,
-      })
-    }
     return redemption.response
   }
 
   async function refreshTokenGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
-    if (!client.metadata.grant_types.includes('refresh_token')) throw new UnauthorizedClientError('this client did not register the refresh_token grant')
     const refreshToken = firstString(body.refresh_token)
     if (!refreshToken) throw new InvalidRequestError('refresh_token is required')
     checkResource(body)
