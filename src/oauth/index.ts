@@ -25,6 +25,11 @@ export async function sweepExpired(store: OAuthStore, upstream: Upstream): Promi
   return removed
 }
 
+function localCheck(config: Config) {
+  const verify = supabaseTokenVerifier(config)
+  return async (token: string) => userContextFrom(token, await verify(token))
+}
+
 export interface OAuthModeOptions {
   config: Config
   db: Db
@@ -37,18 +42,17 @@ export interface OAuthModeOptions {
   authenticate?: (token: string) => Promise<UserContext>
 }
 
+/** The oauth mode also tells the /mcp challenge where its metadata is. */
+export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
+
 /**
  * AUTH_MODE=oauth: an OAuth 2.1 authorization server with dynamic registration in front of
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-/** The oauth mode also tells the /mcp challenge where its metadata is. */
-export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
-
 export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config), authenticate }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
-  const verify = supabaseTokenVerifier(config)
-  const check = authenticate ?? (async (token: string) => userContextFrom(token, await verify(token)))
+  const check = authenticate ?? localCheck(config)
   let sweeper: NodeJS.Timeout | undefined
 
   return {

@@ -199,6 +199,22 @@ for (const backend of backends()) {
       t.equal((await supabaseUser(server, a.body.access_token)).status, 403, 'and the session it belongs to ends: its copy leaked')
     })
 
+    t.test('revoking a refresh token just rotated ends the session it lives on in', async (t) => {
+      const { code, verifier } = await obtainCode(server, client.client_id, USER)
+      const issued = await token(server, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id })
+      const rotated = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id })
+      t.equal(rotated.status, 200)
+      const revoked = await fetch(`${base}/revoke`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: issued.body.refresh_token, client_id: client.client_id }),
+      })
+      t.equal(revoked.status, 200)
+      t.equal((await supabaseUser(server, rotated.body.access_token)).status, 403, 'the successor\'s session has ended')
+      const after = await token(server, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token, client_id: client.client_id })
+      t.equal(after.body.error, 'invalid_grant', 'and the successor refresh token is dead')
+    })
+
     t.test('client_name carrying markup is shown escaped', async (t) => {
       const evil = (await register(server, { client_name: '<script>alert(1)</script><img src=x onerror=alert(2)>' })).body
       const { params } = valid()

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
 import { sha256 } from '../crypto.ts'
+import { claimRefreshToken } from '../refresh-claim.ts'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
 import { UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
@@ -37,14 +38,16 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
     if (grant) {
       // A token of another client is left alone; the answer does not say whether it exists.
       if (grant.clientId !== client.clientId) return reply.code(200).send()
-      if (grant.active) {
-        const claim = await store.refreshTokens.claim(tokenHash, client.clientId, 0)
-        if (claim.kind === 'claimed') {
-          await endSession(async () => {
-            const session = await upstream.refresh(token)
-            await upstream.logout(session.accessToken)
-          })
-        }
+      const claim = await claimRefreshToken(ctx, tokenHash, client.clientId)
+      if (claim.kind === 'claimed') {
+        await endSession(async () => {
+          const session = await upstream.refresh(token)
+          await upstream.logout(session.accessToken)
+        })
+      } else if (claim.kind === 'replay') {
+        // Rotated a moment ago: the session lives on in its successor, which ends with it.
+        await endSession(() => upstream.logout(claim.response.access_token))
+        if (claim.response.refresh_token) await store.refreshTokens.revoke(sha256(claim.response.refresh_token))
       }
       await store.refreshTokens.revoke(tokenHash)
       return reply.code(200).send()

@@ -6,6 +6,7 @@ import {
   InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError,
   UnauthorizedClientError, UnsupportedGrantTypeError,
 } from '../errors.ts'
+import { claimRefreshToken } from '../refresh-claim.ts'
 import { isOurResource } from '../resource.ts'
 import { scopeWithin } from '../scopes.ts'
 import type { ClientRecord, TokenResponse } from '../store/types.ts'
@@ -13,11 +14,10 @@ import { tokenResponse } from '../token-response.ts'
 import { UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
 
-const POLL_MS = 100
-
 /** POST /token (RFC 6749 §4.1.3 and §6): authorization_code and refresh_token. */
 export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   const { store, upstream } = ctx
+  const log = app.log
 
   function checkResource(body: Record<string, unknown>) {
     const resource = body.resource
@@ -25,7 +25,6 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     if (typeof resource !== 'string' || !isOurResource(resource, ctx.urls.resource)) throw new InvalidTargetError(`resource must be ${ctx.urls.resource}`)
   }
 
-  const log = app.log
   async function authorizationCodeGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
     const code = firstString(body.code)
     const verifier = firstString(body.code_verifier)
@@ -56,62 +55,43 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       if (redemption.response?.refresh_token) await store.refreshTokens.revoke(sha256(redemption.response.refresh_token))
       throw new InvalidGrantError('the authorization code has already been used')
     }
-    if (redemption.outcome === 'issued' && redemption.response.refresh_token) {
-      const { code: issued } = redemption
-      await store.refreshTokens.record(sha256(redemption.response.refresh_token), {
-        clientId: issued.clientId,
-        userId: issued.userId,
-        scope: issued.scope,
-        resource: issued.resource,
-      })
-    }
     return redemption.response
   }
 
   async function refreshTokenGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
-    if (!client.metadata.grant_types.includes('refresh_token')) throw new UnauthorizedClientError('this client did not register the refresh_token grant')
     const refreshToken = firstString(body.refresh_token)
     if (!refreshToken) throw new InvalidRequestError('refresh_token is required')
     checkResource(body)
     const tokenHash = sha256(refreshToken)
-    const deadline = Date.now() + ctx.config.upstreamTimeoutMs + 2000
-    for (;;) {
-      const claim = await store.refreshTokens.claim(tokenHash, client.clientId, TTL.replayWindow)
-      if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
-      if (claim.kind === 'reused') {
-        log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its session is ended')
-        // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
-        // detection); a session it still hands out is ended here.
-        await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
-        throw new InvalidGrantError('the refresh token has already been used')
+    const claim = await claimRefreshToken(ctx, tokenHash, client.clientId)
+    if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
+    if (claim.kind === 'reused') {
+      log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its session is ended')
+      // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
+      // detection); a session it still hands out is ended here.
+      await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
+      throw new InvalidGrantError('the refresh token has already been used')
+    }
+    if (claim.kind === 'replay') return claim.response
+    const requestedScope = firstString(body.scope)
+    if (requestedScope && !scopeWithin(requestedScope, claim.grant.scope)) {
+      await store.refreshTokens.release(tokenHash)
+      throw new InvalidScopeError('a refresh cannot widen the granted scope')
+    }
+    try {
+      const session = await upstream.refresh(refreshToken)
+      if (session.userId !== claim.grant.userId) throw new UpstreamError('grant')
+      const response = tokenResponse(session, requestedScope || claim.grant.scope, true)
+      await store.refreshTokens.complete(tokenHash, response, sha256(session.refreshToken), { ...claim.grant, scope: requestedScope || claim.grant.scope })
+      return response
+    } catch (error) {
+      if (error instanceof UpstreamError && error.failure !== 'unavailable') {
+        await store.refreshTokens.revoke(tokenHash)
+        throw new InvalidGrantError('the refresh token is no longer valid')
       }
-      if (claim.kind === 'replay') return claim.response
-      if (claim.kind === 'busy') {
-        // Another request (maybe on another instance) is rotating this token: wait for its answer.
-        if (Date.now() > deadline) throw new TemporarilyUnavailableError('the refresh token is being rotated; retry shortly')
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-        continue
-      }
-      const requestedScope = firstString(body.scope)
-      if (requestedScope && !scopeWithin(requestedScope, claim.grant.scope)) {
-        await store.refreshTokens.release(tokenHash)
-        throw new InvalidScopeError('a refresh cannot widen the granted scope')
-      }
-      try {
-        const session = await upstream.refresh(refreshToken)
-        if (session.userId !== claim.grant.userId) throw new UpstreamError('grant')
-        const response = tokenResponse(session, requestedScope || claim.grant.scope, true)
-        await store.refreshTokens.complete(tokenHash, response, sha256(session.refreshToken), { ...claim.grant, scope: requestedScope || claim.grant.scope })
-        return response
-      } catch (error) {
-        if (error instanceof UpstreamError && error.failure !== 'unavailable') {
-          await store.refreshTokens.revoke(tokenHash)
-          throw new InvalidGrantError('the refresh token is no longer valid')
-        }
-        await store.refreshTokens.release(tokenHash)
-        if (error instanceof UpstreamError) throw new TemporarilyUnavailableError()
-        throw error
-      }
+      await store.refreshTokens.release(tokenHash)
+      if (error instanceof UpstreamError) throw new TemporarilyUnavailableError()
+      throw error
     }
   }
 

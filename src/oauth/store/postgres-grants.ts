@@ -1,11 +1,19 @@
 import type { Db, Queryable } from '../../db/db.ts'
 import type { UpstreamSession } from '../upstream.ts'
-import type { AuthorizationCode, CodeStore, RefreshClaim, RefreshTokenStore, TokenResponse } from './types.ts'
+import { sha256 } from '../crypto.ts'
+import type { AuthorizationCode, CodeStore, RefreshClaim, RefreshGrant, RefreshTokenStore, TokenResponse } from './types.ts'
 
 /**
  * The two stores whose operations must be atomic across instances: redeeming a code and
  * rotating a refresh token. Both lock the row (`for update`) for the whole decision.
  */
+
+const insertRefreshToken = (q: Queryable, tokenHash: string, grant: RefreshGrant) =>
+  q.query(
+    `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource) values ($1, $2, $3, $4, $5)
+     on conflict (token_hash) do nothing`,
+    [tokenHash, grant.clientId, grant.userId, grant.scope, grant.resource],
+  )
 
 /** A claim older than this was left by an instance that died mid-rotation; it can be taken over. */
 const STALE_CLAIM_SECONDS = 30
@@ -51,6 +59,7 @@ export function codes(db: Db): CodeStore {
         await tx.query('update atoms_oauth.authorization_codes set used_at = now(), verifier_hash = $2, response = $3 where code_hash = $1', [
           codeHash, verifierHash, JSON.stringify(response),
         ])
+        if (response.refresh_token) await insertRefreshToken(tx, sha256(response.refresh_token), code)
         return { outcome: 'issued' as const, response, code }
       })
     },
@@ -58,16 +67,7 @@ export function codes(db: Db): CodeStore {
 }
 
 export function refreshTokens(db: Db): RefreshTokenStore {
-  const insert = (q: Queryable, tokenHash: string, grant: { clientId: string; userId: string; scope: string; resource: string }) =>
-    q.query(
-      `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource) values ($1, $2, $3, $4, $5)
-       on conflict (token_hash) do nothing`,
-      [tokenHash, grant.clientId, grant.userId, grant.scope, grant.resource],
-    )
   return {
-    async record(tokenHash, grant) {
-      await insert(db, tokenHash, grant)
-    },
     async find(tokenHash) {
       const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [tokenHash])
       const row = rows[0]
@@ -100,7 +100,7 @@ export function refreshTokens(db: Db): RefreshTokenStore {
         await tx.query('update atoms_oauth.refresh_tokens set rotated_at = now(), rotating_since = null, successor = $2 where token_hash = $1', [
           tokenHash, JSON.stringify(response),
         ])
-        await insert(tx, successorHash, grant)
+        await insertRefreshToken(tx, successorHash, grant)
       })
     },
     async release(tokenHash) {

@@ -63,7 +63,8 @@ export interface CodeStore {
   /**
    * Redeems a code atomically. `check` throws an OAuthError to refuse (the code stays
    * unused); on success `respond` builds the answer, kept for `replaySeconds` so the same
-   * code with the same verifier gets it again. A missing or expired code resolves to undefined.
+   * code with the same verifier gets it again, and the refresh token it carries is bound to
+   * the client in the same transaction. A missing or expired code resolves to undefined.
    */
   redeem(
     codeHash: string,
@@ -91,7 +92,6 @@ export type RefreshClaim =
   | { kind: 'invalid'; reason: string }
 
 export interface RefreshTokenStore {
-  record(tokenHash: string, grant: RefreshGrant): Promise<void>
   find(tokenHash: string): Promise<(RefreshGrant & { active: boolean }) | undefined>
   claim(tokenHash: string, clientId: string, replaySeconds: number): Promise<RefreshClaim>
   /** Records the rotation: the old token answers replays with `response` for a while. */
