@@ -5,12 +5,8 @@ import { startTestServer } from '../helpers/server.ts'
 import { REDIRECT_URI, supabaseUser } from './helpers.ts'
 import { authorizeUrl, pkce, register, token } from './manual-client.ts'
 
-// The embedded auth of this branch verifies its local provider's codes with the wrong key
-// (fixed on the embedded-auth branch); until both meet, this flow is marked todo.
-const LOCAL_PROVIDER_TODO = 'needs the embedded-auth fix of local-provider code verification'
-
 for (const backend of backends()) {
-  t.test(`sign-in with a social provider through Supabase on ${backend.name}`, { todo: LOCAL_PROVIDER_TODO }, async (t) => {
+  t.test(`sign-in with a social provider through Supabase on ${backend.name}`, async (t) => {
     const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_PROVIDERS: 'github' })
     t.teardown(() => server.dispose())
     const base = server.config.baseUrl
