@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs'
 import envSchema from 'env-schema'
 
 export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
+/** Where AUTH_MODE=oauth signs users in: our page with Supabase's password grant, Supabase's own OAuth server behind us, or Supabase's OAuth server alone. */
+export const OAUTH_UPSTREAMS = ['password', 'supabase-oauth', 'delegate'] as const
 export type AuthModeName = (typeof AUTH_MODES)[number]
 export const TRANSPORTS = ['http', 'stdio'] as const
 export const TOKEN_VALIDATIONS = ['auto', 'local', 'remote'] as const
@@ -65,6 +67,9 @@ export interface Config {
     registrationsPerHour: number
     /** Lets Client ID Metadata Documents live on private or loopback addresses (development only). */
     metadataDocumentsAllowPrivate: boolean
+    upstream: (typeof OAUTH_UPSTREAMS)[number]
+    /** This server's client at Supabase's OAuth server (OAUTH_UPSTREAM=supabase-oauth). */
+    supabaseClient: { id: string; secret: string } | undefined
   }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
@@ -135,6 +140,9 @@ const schema = {
     OAUTH_PROVIDERS: { type: 'string', default: '' },
     OAUTH_REGISTRATIONS_PER_HOUR: { type: 'integer', minimum: 0, maximum: 100000, default: 20 },
     OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: { type: 'boolean', default: false },
+    OAUTH_UPSTREAM: { type: 'string', enum: [...OAUTH_UPSTREAMS], default: 'password' },
+    SUPABASE_OAUTH_CLIENT_ID: { type: 'string' },
+    SUPABASE_OAUTH_CLIENT_SECRET: { type: 'string' },
   },
 } as const
 
@@ -159,6 +167,7 @@ const ACCEPTS: Record<string, string> = {
   AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: 'an integer number of seconds from 60 to 3600',
   OAUTH_REGISTRATIONS_PER_HOUR: 'an integer from 0 (no limit) to 100000',
   OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
+  OAUTH_UPSTREAM: `one of ${OAUTH_UPSTREAMS.join(', ')}`,
 }
 
 /**
@@ -276,6 +285,14 @@ export function loadConfig(
   if (loginWindowMs === undefined) {
     problems.push(`LOGIN_RATE_LIMIT_WINDOW: accepts a duration such as "1 minute", "30 s" or "2 hours" (got "${raw.LOGIN_RATE_LIMIT_WINDOW}")`)
   }
+  if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM === 'delegate' && supabaseUrl === undefined && raw.AUTH_OAUTH_SERVER_ENABLED === false) {
+    problems.push('OAUTH_UPSTREAM: delegate sends clients to the OAuth server of the embedded auth; set AUTH_OAUTH_SERVER_ENABLED=true or choose password')
+  }
+  if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM === 'supabase-oauth') {
+    for (const name of ['SUPABASE_OAUTH_CLIENT_ID', 'SUPABASE_OAUTH_CLIENT_SECRET']) {
+      if (!raw[name]) problems.push(`${name}: required with OAUTH_UPSTREAM=supabase-oauth; the client registered for this server in Supabase's OAuth server`)
+    }
+  }
   if (problems.length) throw new ConfigError([...new Set(problems)])
 
   return {
@@ -322,6 +339,10 @@ export function loadConfig(
       providers: listOf(raw.OAUTH_PROVIDERS).map((p) => p.toLowerCase()),
       registrationsPerHour: raw.OAUTH_REGISTRATIONS_PER_HOUR,
       metadataDocumentsAllowPrivate: raw.OAUTH_CIMD_ALLOW_PRIVATE_HOSTS,
+      upstream: raw.OAUTH_UPSTREAM,
+      supabaseClient: raw.SUPABASE_OAUTH_CLIENT_ID && raw.SUPABASE_OAUTH_CLIENT_SECRET
+        ? { id: raw.SUPABASE_OAUTH_CLIENT_ID, secret: raw.SUPABASE_OAUTH_CLIENT_SECRET }
+        : undefined,
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

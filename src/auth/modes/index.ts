@@ -1,7 +1,8 @@
 import type { Db } from '../../db/db.ts'
+import { createDelegatingMode } from '../../oauth/delegate.ts'
 import { createOAuthMode } from '../../oauth/index.ts'
 import type { AuthMode } from '../mode.ts'
-import { supabaseTokenVerifier, type VerifierDeps } from '../strategies/verifiers.ts'
+import { localJwtVerifier, supabaseTokenVerifier, type VerifierDeps } from '../strategies/verifiers.ts'
 import { bearerMode } from './bearer.ts'
 import { jwtMode } from './jwt.ts'
 import { simpleMode } from './simple.ts'
@@ -22,6 +23,8 @@ export function createAuthMode(deps: AuthModeDeps): AuthMode {
     case 'simple':
       return simpleMode(deps)
     case 'oauth': {
+      // Supabase's own OAuth server signs users in; its JWTs are checked locally.
+      if (deps.config.oauth.upstream === 'delegate') return createDelegatingMode(deps.config, localJwtVerifier(deps))
       // Token checks as in simple mode; the oauth mode adds its authorization server.
       const checks = verifyingMode('oauth', supabaseTokenVerifier(deps))
       if (!deps.db) return checks
