@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { firstString, TTL, type OAuthContext } from './context.ts'
-import { randomToken, sha256 } from './crypto.ts'
+import { pkcePair, randomToken, sha256 } from './crypto.ts'
 import { hashNonce } from './browser-binding.ts'
 import type { OAuthErrorCode } from './errors.ts'
 import { consentPage, errorPage, pageHeaders, signInPage, type PageClient } from './pages.ts'
@@ -109,9 +109,12 @@ export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply
   if (request.user && !request.promptConsent && (await ctx.store.consents.covers(request.user.id, client.clientId, request.scope))) {
     return completeAuthorization(ctx, reply, bound)
   }
+  // A form redirect to another origin needs that origin in form-action: Supabase's, when the
+  // approval sends the browser there to sign in.
+  const signInOrigin = ctx.upstream.authorizationUrl ? ctx.config.effectiveSupabaseUrl : undefined
   return reply
     .code(200)
-    .headers(pageHeaders(request.redirectUri))
+    .headers(pageHeaders(request.redirectUri, signInOrigin))
     .send(
       consentPage({
         client: pageClient(client, request.redirectUri),
@@ -122,6 +125,21 @@ export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply
         scope: request.scope,
       }),
     )
+}
+
+/**
+ * The first page of a request: the sign-in page, or, where users sign in at Supabase's
+ * OAuth server, the consent step that comes before sending the browser there.
+ */
+export function showFirstStep(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest) {
+  return ctx.upstream.authorizationUrl ? continueAfterSignIn(ctx, reply, bound) : showSignIn(ctx, reply, bound, 200)
+}
+
+/** After our consent step: to Supabase's OAuth server, with this server's own PKCE pair and the handle as state. */
+export async function signInAtSupabase(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, authorizationUrl: (state: string, codeChallenge: string) => string) {
+  const pkce = pkcePair()
+  await ctx.store.authorizations.update(bound.handleHash, { providerVerifier: pkce.verifier })
+  return reply.redirect(authorizationUrl(bound.handle, pkce.challenge), 303)
 }
 
 /** The sign-in page of a request, first shown by /authorize and again after a failed attempt. */

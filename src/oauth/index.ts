@@ -10,6 +10,7 @@ import type { OAuthContext } from './context.ts'
 import { authorizationServer } from './routes.ts'
 import { postgresOAuthStore } from './store/postgres.ts'
 import type { OAuthStore } from './store/types.ts'
+import { createSupabaseOAuthUpstream } from './supabase-oauth-upstream.ts'
 import { createUpstream, type Upstream } from './upstream.ts'
 import { oauthUrls } from './urls.ts'
 import { supabaseTokenVerifier, userContextFrom } from './verify-token.ts'
@@ -23,6 +24,12 @@ export async function sweepExpired(store: OAuthStore, upstream: Upstream): Promi
   const { removed, abandonedSessions } = await store.sweep()
   for (const session of abandonedSessions) await upstream.logout(session.accessToken).catch(() => {})
   return removed
+}
+
+/** Where users sign in (OAUTH_UPSTREAM): our page with the password grant, or Supabase's OAuth server. */
+function upstreamFor(config: Config): Upstream {
+  const client = config.oauth.supabaseClient
+  return config.oauth.upstream === 'supabase-oauth' && client ? createSupabaseOAuthUpstream(config, client) : createUpstream(config)
 }
 
 function localCheck(config: Config) {
@@ -50,7 +57,7 @@ export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config), authenticate }: OAuthModeOptions): OAuthMode {
+export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = upstreamFor(config), authenticate }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
   const check = authenticate ?? localCheck(config)
   let sweeper: NodeJS.Timeout | undefined

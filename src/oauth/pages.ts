@@ -38,11 +38,13 @@ export function redirectHost(uri: string): string {
  * apply form-action to the redirect that follows a form post, and that redirect is the
  * whole point of Approve and Deny.
  */
-export function pageHeaders(redirectUri?: string): Record<string, string> {
-  if (!redirectUri) return { ...PAGE_HEADERS }
-  const url = new URL(redirectUri)
-  const source = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol
-  return { ...PAGE_HEADERS, 'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", `form-action 'self' ${source}`) }
+export function pageHeaders(...redirectTargets: (string | undefined)[]): Record<string, string> {
+  const sources = redirectTargets.filter((target): target is string => target !== undefined).map((target) => {
+    const url = new URL(target)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol
+  })
+  if (!sources.length) return { ...PAGE_HEADERS }
+  return { ...PAGE_HEADERS, 'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", `form-action 'self' ${sources.join(' ')}`) }
 }
 
 const PROVIDER_LABELS: Record<string, string> = { github: 'GitHub', google: 'Google', gitlab: 'GitLab', azure: 'Microsoft', linkedin_oidc: 'LinkedIn' }

@@ -14,9 +14,13 @@ export interface UpstreamSession {
  * Why Supabase Auth said no, in this server's words; Supabase's own text is never passed
  * on. `credentials`: wrong email or password. `grant`: the refresh token or code is not
  * (or no longer) valid. `unavailable`: timeout, network failure, 5xx or rate limit.
+ * `misconfigured`: Supabase's OAuth server refused this server's own client credentials.
  * `rejected`: any other refusal.
  */
-export type UpstreamFailure = 'credentials' | 'unconfirmed' | 'grant' | 'unavailable' | 'rejected'
+export type UpstreamFailure = 'credentials' | 'unconfirmed' | 'grant' | 'unavailable' | 'misconfigured' | 'rejected'
+
+/** Failures that are the server's or Supabase's problem, never the user's or the client's. */
+export const isOutage = (failure: UpstreamFailure) => failure === 'unavailable' || failure === 'misconfigured'
 
 export class UpstreamError extends Error {
   readonly failure: UpstreamFailure
@@ -38,6 +42,11 @@ export interface Upstream {
   logout(accessToken: string): Promise<void>
   /** Where the browser goes to sign in with a social provider. */
   providerUrl(provider: string, redirectTo: string, codeChallenge: string): string
+  /**
+   * Only where users sign in at Supabase's OAuth server (OAUTH_UPSTREAM=supabase-oauth): its
+   * authorization URL for this server's client; the code comes back to /auth/callback.
+   */
+  authorizationUrl?(state: string, codeChallenge: string): string
 }
 
 const GRANT_CODES = new Set([
@@ -45,8 +54,12 @@ const GRANT_CODES = new Set([
   'flow_state_expired', 'bad_code_verifier', 'user_banned', 'user_not_found', 'bad_jwt',
 ])
 
-function classify(status: number, code: string | undefined): UpstreamFailure {
+function classify(status: number, body: any): UpstreamFailure {
+  const code: string | undefined = body?.error_code ?? body?.code
   if (status >= 500 || status === 429 || status === 408) return 'unavailable'
+  // The OAuth server's token endpoint answers in RFC 6749 §5.2 form.
+  if (body?.error === 'invalid_client' || body?.error === 'unauthorized_client') return 'misconfigured'
+  if (body?.error === 'invalid_grant') return 'grant'
   if (code === 'invalid_credentials') return 'credentials'
   if (code === 'email_not_confirmed') return 'unconfirmed'
   if (code && GRANT_CODES.has(code)) return 'grant'
@@ -68,23 +81,34 @@ function toSession(body: any): UpstreamSession {
   }
 }
 
-/** The calls the authorization server makes to Supabase Auth, over plain fetch with a timeout. */
-export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>): Upstream {
-  const authUrl = `${config.effectiveSupabaseUrl}/auth/v1`
+export interface AuthCall {
+  /** A JSON body (GoTrue's endpoints) or a form (the OAuth server's token endpoint). */
+  body?: unknown
+  form?: Record<string, string>
+  bearer?: string
+  /** HTTP Basic client authentication (RFC 6749 §2.3.1). */
+  basic?: { id: string; secret: string }
+}
 
-  async function call(path: string, init: { body?: unknown; bearer?: string }): Promise<any> {
+/** One POST to Supabase Auth over plain fetch with a timeout; refusals become `UpstreamError`s. */
+export function supabaseAuthCaller(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>) {
+  const authUrl = `${config.effectiveSupabaseUrl}/auth/v1`
+  const basicCredentials = ({ id, secret }: { id: string; secret: string }) =>
+    Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')
+  return async function call(path: string, init: AuthCall): Promise<any> {
     let response: Response
     try {
       response = await fetch(`${authUrl}${path}`, {
         method: 'POST',
         headers: {
           apikey: config.effectiveAnonKey,
-          'content-type': 'application/json',
+          'content-type': init.form ? 'application/x-www-form-urlencoded' : 'application/json',
           accept: 'application/json',
           'x-supabase-api-version': '2024-01-01',
           ...(init.bearer ? { authorization: `Bearer ${init.bearer}` } : {}),
+          ...(init.basic ? { authorization: `Basic ${basicCredentials(init.basic)}` } : {}),
         },
-        body: JSON.stringify(init.body ?? {}),
+        body: init.form ? new URLSearchParams(init.form).toString() : JSON.stringify(init.body ?? {}),
         signal: AbortSignal.timeout(config.upstreamTimeoutMs),
         redirect: 'error',
       })
@@ -98,9 +122,25 @@ export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'ef
     } catch {
       body = {}
     }
-    if (!response.ok) throw new UpstreamError(classify(response.status, body?.error_code ?? body?.code), response.status)
+    if (!response.ok) throw new UpstreamError(classify(response.status, body), response.status)
     return body
   }
+}
+
+/** Ends the one session of an access token; an already ended session is what logging out wants. */
+export async function logoutAt(call: ReturnType<typeof supabaseAuthCaller>, accessToken: string) {
+  try {
+    await call('/logout?scope=local', { bearer: accessToken })
+  } catch (error) {
+    if (error instanceof UpstreamError && error.failure === 'grant') return
+    throw error
+  }
+}
+
+/** The calls the authorization server makes to Supabase Auth when users sign in on its own page. */
+export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>): Upstream {
+  const authUrl = `${config.effectiveSupabaseUrl}/auth/v1`
+  const call = supabaseAuthCaller(config)
 
   return {
     async signInWithPassword(email, password) {
@@ -112,15 +152,7 @@ export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'ef
     async exchangeCode(authCode, codeVerifier) {
       return toSession(await call('/token?grant_type=pkce', { body: { auth_code: authCode, code_verifier: codeVerifier } }))
     },
-    async logout(accessToken) {
-      try {
-        await call('/logout?scope=local', { bearer: accessToken })
-      } catch (error) {
-        // An already ended session is what logging out wants.
-        if (error instanceof UpstreamError && error.failure === 'grant') return
-        throw error
-      }
-    },
+    logout: (accessToken) => logoutAt(call, accessToken),
     providerUrl(provider, redirectTo, codeChallenge) {
       const url = new URL(`${authUrl}/authorize`)
       url.search = new URLSearchParams({ provider, redirect_to: redirectTo, code_challenge: codeChallenge, code_challenge_method: 's256' }).toString()

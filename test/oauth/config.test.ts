@@ -3,9 +3,9 @@ import { ConfigError, loadConfig } from '../../src/config.ts'
 
 t.test('oauth settings', async (t) => {
   const defaults = loadConfig({}, {})
-  t.same(defaults.oauth, { providers: [], registrationsPerHour: 20, metadataDocumentsAllowPrivate: false }, 'defaults')
+  t.same(defaults.oauth, { providers: [], registrationsPerHour: 20, metadataDocumentsAllowPrivate: false, upstream: 'password', supabaseClient: undefined }, 'defaults')
   const set = loadConfig({ OAUTH_PROVIDERS: 'GitHub, google', OAUTH_REGISTRATIONS_PER_HOUR: '0', OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true' }, {})
-  t.same(set.oauth, { providers: ['github', 'google'], registrationsPerHour: 0, metadataDocumentsAllowPrivate: true })
+  t.same(set.oauth, { providers: ['github', 'google'], registrationsPerHour: 0, metadataDocumentsAllowPrivate: true, upstream: 'password', supabaseClient: undefined })
   let problems: string[] = []
   try {
     loadConfig({ OAUTH_REGISTRATIONS_PER_HOUR: 'many' }, {})

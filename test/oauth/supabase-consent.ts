@@ -1,3 +1,6 @@
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { Browser } from './browser.ts'
 import { formOf } from './browser.ts'
 import { TestOAuthProvider } from './helpers.ts'
@@ -30,5 +33,45 @@ export class SupabaseConsentProvider extends TestOAuthProvider {
     const error = location.searchParams.get('error')
     if (error) throw new Error(`authorization failed: ${error}`)
     this.pendingCode = location.searchParams.get('code') ?? undefined
+  }
+}
+
+/**
+ * The SDK client provider for OAUTH_UPSTREAM=supabase-oauth: our consent step first, then
+ * Supabase's consent page (`decision` there), then our /auth/callback, back to the client.
+ * A refused request is kept in `lastRedirect` before the provider throws.
+ */
+export class ConsentThenSupabaseProvider extends TestOAuthProvider {
+  supabaseDecision = 'approve'
+
+  async redirectToAuthorization(url: URL) {
+    const page = await this.browser.get(url.toString())
+    if (page.status !== 200) throw new Error(`our authorize answered ${page.status}: ${await page.text()}`)
+    const consent = formOf(await page.text(), 'name="decision"')
+    const approved = await this.browser.post(new URL(consent.action, url).toString(), { ...consent.fields, decision: 'approve' })
+    const toSupabase = approved.headers.get('location')
+    if (approved.status !== 303 || !toSupabase) throw new Error(`our consent answered ${approved.status}`)
+    this.consentShown = true
+    const callback = await consentAtSupabase(this.browser, toSupabase, this.user.email, this.user.password, this.supabaseDecision)
+    const back = await this.browser.get(callback.toString())
+    const location = back.headers.get('location')
+    if (back.status !== 303 || !location) throw new Error(`our callback answered ${back.status}: ${await back.text()}`)
+    this.lastRedirect = new URL(location)
+    if (this.lastRedirect.searchParams.get('state') !== this.expectedState) throw new Error('state mismatch')
+    const error = this.lastRedirect.searchParams.get('error')
+    if (error) throw new Error(`authorization failed: ${error}`)
+    this.pendingCode = this.lastRedirect.searchParams.get('code') ?? undefined
+  }
+}
+
+/** Connects the SDK client with `provider`'s tokens over Streamable HTTP and asks `whoami`. */
+export async function whoamiWith(provider: OAuthClientProvider, serverUrl: string): Promise<{ id: string; email: string; mode: string }> {
+  const client = new Client({ name: 'upstream-test-client', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider }))
+  try {
+    const result: any = await client.callTool({ name: 'whoami', arguments: {} })
+    return JSON.parse(result.content[0].text)
+  } finally {
+    await client.close()
   }
 }

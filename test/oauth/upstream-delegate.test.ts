@@ -1,13 +1,11 @@
 import t from 'tap'
 import { SignJWT, generateKeyPair } from 'jose'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { signUp } from './helpers.ts'
-import { SupabaseConsentProvider } from './supabase-consent.ts'
+import { SupabaseConsentProvider, whoamiWith } from './supabase-consent.ts'
 
 for (const backend of backends()) {
   t.test(`OAUTH_UPSTREAM=delegate: the SDK client signs in at Supabase's OAuth server on ${backend.name}`, async (t) => {
@@ -34,12 +32,8 @@ for (const backend of backends()) {
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
     t.ok(provider.stored?.access_token, 'the code became Supabase tokens')
 
-    const client = new Client({ name: 'delegate-client', version: '1.0.0' })
-    await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider }))
-    const result: any = await client.callTool({ name: 'whoami', arguments: {} })
-    const me = JSON.parse(result.content[0].text)
+    const me = await whoamiWith(provider, serverUrl)
     t.same([me.id, me.email, me.mode], [userId, 'dee@example.com', 'oauth'], 'whoami over /mcp names the user')
-    await client.close()
 
     const { privateKey } = await generateKeyPair('ES256')
     const foreign = await new SignJWT({ role: 'authenticated', email: 'dee@example.com' })

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { errorRedirect, sendErrorPage, showSignIn } from '../authorization-flow.ts'
+import { errorRedirect, sendErrorPage, showFirstStep } from '../authorization-flow.ts'
 import { hashNonce } from '../browser-binding.ts'
 import { TTL, type OAuthContext } from '../context.ts'
 import { PKCE_PATTERN, randomToken, sha256 } from '../crypto.ts'
@@ -72,6 +72,6 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
     }
     const handleHash = sha256(handle)
     await ctx.store.authorizations.create(handleHash, pending, TTL.pendingAuthorization)
-    return showSignIn(ctx, reply, { handle, handleHash, request: pending, client, nonce }, 200)
+    return showFirstStep(ctx, reply, { handle, handleHash, request: pending, client, nonce })
   })
 }

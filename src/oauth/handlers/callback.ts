@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
-import { denyAuthorization, loadBoundRequest } from '../authorization-flow.ts'
+import { completeAuthorization, denyAuthorization, loadBoundRequest } from '../authorization-flow.ts'
 import { firstString, type OAuthContext } from '../context.ts'
+import { MISCONFIGURED_CLIENT } from '../supabase-oauth-upstream.ts'
 import { UpstreamError, type UpstreamSession } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
-import { signedIn } from './sign-in.ts'
+import { recordSignIn, signedIn } from './sign-in.ts'
 
 /**
  * GET /auth/callback: the browser back from a social sign-in at Supabase. The Supabase code
@@ -17,6 +18,7 @@ export async function callbackRoutes(app: FastifyInstance, { ctx }: { ctx: OAuth
     if (!bound) return reply
     const code = firstString(query.code)
     const verifier = bound.request.providerVerifier
+    if (query.error === 'access_denied') return denyAuthorization(ctx, reply, bound, 'the user denied the request')
     if (query.error !== undefined || !code || !verifier) {
       return denyAuthorization(ctx, reply, bound, 'the sign-in with the provider did not complete')
     }
@@ -26,7 +28,17 @@ export async function callbackRoutes(app: FastifyInstance, { ctx }: { ctx: OAuth
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error
       if (error.failure === 'unavailable') return denyAuthorization(ctx, reply, bound, 'Supabase Auth could not be reached', 'temporarily_unavailable')
+      if (error.failure === 'misconfigured') {
+        reply.log.error(MISCONFIGURED_CLIENT)
+        return denyAuthorization(ctx, reply, bound, 'the authorization server is not configured correctly; contact its operator', 'server_error')
+      }
       return denyAuthorization(ctx, reply, bound, 'the sign-in with the provider was refused')
+    }
+    if (ctx.upstream.authorizationUrl) {
+      // The user approved on our consent step before leaving for Supabase's OAuth server.
+      const recorded = await recordSignIn(ctx, bound, session)
+      await ctx.store.consents.grant(session.userId, bound.client.clientId, bound.request.scope)
+      return completeAuthorization(ctx, reply, recorded)
     }
     return signedIn(ctx, reply, bound, session)
   })

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { completeAuthorization, denyAuthorization, loadBoundRequest, sendErrorPage, showSignIn } from '../authorization-flow.ts'
+import { completeAuthorization, denyAuthorization, loadBoundRequest, sendErrorPage, showSignIn, signInAtSupabase } from '../authorization-flow.ts'
 import type { OAuthContext } from '../context.ts'
 import { pathOf } from '../urls.ts'
 
@@ -14,7 +14,11 @@ export async function consentRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthC
     if (!bound) return reply
     if (body.decision === 'deny') return denyAuthorization(ctx, reply, bound, 'the user denied the request')
     if (body.decision !== 'approve') return sendErrorPage(reply, 400, 'No decision', 'Choose Approve or Deny.')
-    if (!bound.request.user || !bound.request.session) return showSignIn(ctx, reply, bound, 400, 'Sign in first.')
+    if (!bound.request.user || !bound.request.session) {
+      // Signing in at Supabase's OAuth server comes after this step; /auth/callback finishes.
+      if (ctx.upstream.authorizationUrl) return signInAtSupabase(ctx, reply, bound, ctx.upstream.authorizationUrl)
+      return showSignIn(ctx, reply, bound, 400, 'Sign in first.')
+    }
     await ctx.store.consents.grant(bound.request.user.id, bound.client.clientId, bound.request.scope)
     return completeAuthorization(ctx, reply, bound)
   })

@@ -4,7 +4,7 @@ import { firstString, type OAuthContext } from '../context.ts'
 import { sha256 } from '../crypto.ts'
 import { claimRefreshToken } from '../refresh-claim.ts'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
-import { UpstreamError } from '../upstream.ts'
+import { isOutage, UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
 
 const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
@@ -21,7 +21,7 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
     try {
       await work()
     } catch (error) {
-      if (error instanceof UpstreamError && error.failure === 'unavailable') throw new TemporarilyUnavailableError()
+      if (error instanceof UpstreamError && isOutage(error.failure)) throw new TemporarilyUnavailableError()
       if (!(error instanceof UpstreamError)) throw error
     }
   }

@@ -8,11 +8,16 @@ import { pathOf } from '../urls.ts'
 const SIGN_IN_ATTEMPTS = 30
 const SIGN_IN_WINDOW_SECONDS = 900
 
-/** Records who signed in on the pending request, then continues to consent or the client. */
-export async function signedIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, session: UpstreamSession) {
+/** Records who signed in on the pending request. */
+export async function recordSignIn(ctx: OAuthContext, bound: BoundRequest, session: UpstreamSession): Promise<BoundRequest> {
   const user = { id: session.userId, email: session.email }
   await ctx.store.authorizations.update(bound.handleHash, { user, session, providerVerifier: undefined })
-  return continueAfterSignIn(ctx, reply, { ...bound, request: { ...bound.request, user, session, providerVerifier: undefined } })
+  return { ...bound, request: { ...bound.request, user, session, providerVerifier: undefined } }
+}
+
+/** Records who signed in, then continues to consent or the client. */
+export async function signedIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, session: UpstreamSession) {
+  return continueAfterSignIn(ctx, reply, await recordSignIn(ctx, bound, session))
 }
 
 /** POST /authorize/sign-in: the page's email-and-password form, checked by Supabase's password grant. */

@@ -11,7 +11,8 @@ import { isOurResource } from '../resource.ts'
 import { scopeWithin } from '../scopes.ts'
 import type { ClientRecord, TokenResponse } from '../store/types.ts'
 import { tokenResponse } from '../token-response.ts'
-import { UpstreamError } from '../upstream.ts'
+import { MISCONFIGURED_CLIENT } from '../supabase-oauth-upstream.ts'
+import { isOutage, UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
 
 /** POST /token (RFC 6749 §4.1.3 and §6): authorization_code and refresh_token. */
@@ -85,7 +86,10 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       await store.refreshTokens.complete(tokenHash, response, sha256(session.refreshToken), { ...claim.grant, scope: requestedScope || claim.grant.scope })
       return response
     } catch (error) {
-      if (error instanceof UpstreamError && error.failure !== 'unavailable') {
+      if (error instanceof UpstreamError && error.failure === 'misconfigured') {
+        log.error(MISCONFIGURED_CLIENT)
+      }
+      if (error instanceof UpstreamError && !isOutage(error.failure)) {
         await store.refreshTokens.revoke(tokenHash)
         throw new InvalidGrantError('the refresh token is no longer valid')
       }
