@@ -285,8 +285,8 @@ export function loadConfig(
   if (loginWindowMs === undefined) {
     problems.push(`LOGIN_RATE_LIMIT_WINDOW: accepts a duration such as "1 minute", "30 s" or "2 hours" (got "${raw.LOGIN_RATE_LIMIT_WINDOW}")`)
   }
-  if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM === 'delegate' && supabaseUrl === undefined && raw.AUTH_OAUTH_SERVER_ENABLED === false) {
-    problems.push('OAUTH_UPSTREAM: delegate sends clients to the OAuth server of the embedded auth; set AUTH_OAUTH_SERVER_ENABLED=true or choose password')
+  if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM !== 'password' && supabaseUrl === undefined && raw.AUTH_OAUTH_SERVER_ENABLED === false) {
+    problems.push(`OAUTH_UPSTREAM: ${raw.OAUTH_UPSTREAM} sends users to the OAuth server of the embedded auth; set AUTH_OAUTH_SERVER_ENABLED=true or choose password`)
   }
   if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM === 'supabase-oauth') {
     for (const name of ['SUPABASE_OAUTH_CLIENT_ID', 'SUPABASE_OAUTH_CLIENT_SECRET']) {

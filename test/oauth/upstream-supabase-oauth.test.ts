@@ -110,4 +110,7 @@ t.test('supabase-oauth needs the client id and secret', async (t) => {
   t.ok(error instanceof ConfigError)
   t.match((error as ConfigError).message, /SUPABASE_OAUTH_CLIENT_SECRET: required with OAUTH_UPSTREAM=supabase-oauth/)
   t.notMatch((error as ConfigError).message, /SUPABASE_OAUTH_CLIENT_ID:/)
+  const withoutServer = { AUTH_MODE: 'oauth', OAUTH_UPSTREAM: 'supabase-oauth', SUPABASE_OAUTH_CLIENT_ID: 'abc', SUPABASE_OAUTH_CLIENT_SECRET: 'def', AUTH_OAUTH_SERVER_ENABLED: 'false' }
+  t.throws(() => loadConfig(withoutServer, {}), /OAUTH_UPSTREAM: supabase-oauth sends users to the OAuth server of the embedded auth/)
+  t.same(loadConfig({ ...withoutServer, AUTH_OAUTH_SERVER_ENABLED: 'true' }, {}).oauth.supabaseClient, { id: 'abc', secret: 'def' })
 })
