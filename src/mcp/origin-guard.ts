@@ -1,13 +1,8 @@
-import { isIP } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
+import { isLoopback } from '../http/loopback.ts'
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
-
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '')
-  return LOOPBACK_NAMES.has(host) || (isIP(bare) === 4 && bare.startsWith('127.')) || bare === '::1'
-}
+export { isLoopback }
 
 function hostnameOf(value: string): string | undefined {
   try {
