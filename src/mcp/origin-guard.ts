@@ -4,12 +4,25 @@ import { isLoopback } from '../http/loopback.ts'
 
 export { isLoopback }
 
-function hostnameOf(value: string): string | undefined {
+function parseHostname(value: string): string | undefined {
   try {
     return new URL(value.includes('://') ? value : `http://${value}`).hostname
   } catch {
     return undefined
   }
+}
+
+// A server sees few distinct Host and Origin values; parsing each of them once, not once per
+// request, keeps a URL parse off every call. Bounded, so odd values cannot grow it.
+const MAX_REMEMBERED_HOSTS = 256
+const hostnames = new Map<string, string | undefined>()
+
+function hostnameOf(value: string): string | undefined {
+  if (hostnames.has(value)) return hostnames.get(value)
+  const hostname = parseHostname(value)
+  if (hostnames.size >= MAX_REMEMBERED_HOSTS) hostnames.clear()
+  hostnames.set(value, hostname)
+  return hostname
 }
 
 /**

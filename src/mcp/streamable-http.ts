@@ -1,15 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import {
-  isJSONRPCRequest,
-  LATEST_PROTOCOL_VERSION,
-  type JSONRPCMessage,
-  type JSONRPCRequest,
-} from '@modelcontextprotocol/sdk/types.js'
+import { LATEST_PROTOCOL_VERSION, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { AuthMode } from '../auth/mode.ts'
 import type { UserContext } from '../auth/user-context.ts'
 import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
 import type { McpCore } from './mcp-server.ts'
+import { isRequest } from './messages.ts'
 import { jsonRpcError, jsonRpcErrorHandler, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
 
 /** The versions of the Streamable HTTP transport; the 2024-11-05 transport is at /sse. */
@@ -33,7 +29,7 @@ function wantsEventStream(accept: string | undefined, requests: JSONRPCRequest[]
 
 /** Older clients may ask for a version this transport does not speak; they get the latest. */
 function negotiateVersion(message: JSONRPCMessage) {
-  if (isJSONRPCRequest(message) && message.method === 'initialize' && message.params) {
+  if (isRequest(message) && message.method === 'initialize' && message.params) {
     const requested = message.params.protocolVersion
     if (typeof requested !== 'string' || !STREAMABLE_PROTOCOL_VERSIONS.includes(requested)) message.params.protocolVersion = LATEST_PROTOCOL_VERSION
   }
@@ -81,7 +77,7 @@ function postRoute({ core, baseUrl }: StreamableHttpOptions, authenticate: Authe
 
     messages.forEach(negotiateVersion)
     const dispatch = { authInfo: toAuthInfo(user), requestInfo: requestInfoOf(request, baseUrl) }
-    const requests = messages.filter(isJSONRPCRequest)
+    const requests = messages.filter(isRequest)
     if (requests.length === 0) {
       await Promise.all(messages.map((m) => core.dispatch(m, dispatch)))
       return reply.code(202).send()

@@ -38,17 +38,18 @@ export class RemoteUserVerifier implements TokenVerifier {
   }
 
   async verify(token: string): Promise<VerifiedToken> {
-    // Refuse what Supabase would refuse anyway (or does not check) without asking it.
-    const { header, claims } = decodeToken(token)
-    checkAlgorithm(header)
-    checkClaims(claims, this.#options, this.#now() / 1000)
-
     const hash = tokenHash(token)
+    // A remembered answer is about this very token, whose claims were checked when it was
+    // asked about, and it is forgotten by the token's expiry at the latest.
     let answer = this.#answers.get(hash)
     if (!answer) {
+      // Refuse what Supabase would refuse anyway (or does not check) without asking it.
+      const { header, claims } = decodeToken(token)
+      checkAlgorithm(header)
+      checkClaims(claims, this.#options, this.#now() / 1000)
       let pending = this.#inFlight.get(hash)
       if (!pending) {
-        pending = this.#ask(token, claims).finally(() => this.#inFlight.delete(hash))
+        pending = this.#ask(token, hash, claims).finally(() => this.#inFlight.delete(hash))
         this.#inFlight.set(hash, pending)
       }
       answer = await pending
@@ -61,10 +62,9 @@ export class RemoteUserVerifier implements TokenVerifier {
     this.#answers.delete(tokenHash(token))
   }
 
-  async #ask(token: string, claims: Record<string, unknown>): Promise<Answer> {
+  async #ask(token: string, hash: string, claims: Record<string, unknown>): Promise<Answer> {
     // An outage throws here and is never cached: the next request asks again.
     const result = await this.#gateway.getUser(token)
-    const hash = tokenHash(token)
     if (!result.ok) {
       const answer: Answer = { ok: false, message: refusalMessage(result.code) }
       this.#answers.set(hash, answer, Math.min(REFUSAL_MEMORY_MS, this.#options.cacheTtlSeconds * 1000))
