@@ -25,10 +25,16 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 })
 const duration = Number(args.duration ?? (args.smoke ? 1 : 10))
 const connections = Number(args.connections)
+/**
+ * Each line runs once per round, the lines taking turns, and its best round is reported: on
+ * a machine shared with other work, a burst of it then spoils one round of a line, not the line.
+ */
+const rounds = Math.max(1, Number(args.rounds))
 /** Distinct tokens for the bearer cold-cache line (fewer in smoke mode, where only the path matters). */
 const DISTINCT_TOKENS = args.smoke ? 20 : 1000
 const CALLS_PER_TOKEN = 5
@@ -47,6 +53,8 @@ interface Line {
   prepare(): Promise<autocannon.Options>
   /** Extra figures read after the run (upstream calls per token). */
   after?(): Promise<Record<string, number>>
+  /** Prepared again for every round (its run changes what it measures, as a cold cache). */
+  fresh?: boolean
 }
 
 interface Figures {
@@ -221,6 +229,7 @@ const lines: Line[] = [
   { name: 'tools/call whoami, bearer mode (warm cache)', prepare: () => whoami('bearer') },
   {
     name: `tools/call whoami, bearer mode, ${DISTINCT_TOKENS} distinct tokens (cold)`,
+    fresh: true,
     async prepare() {
       const s = await server('bearer-counted')
       const tokens = await distinctTokens(s.url, DISTINCT_TOKENS)
@@ -313,10 +322,16 @@ function todo(what: string): never {
   throw new Error(`${what} needs the oauth mode, which is not built yet`)
 }
 
+const prepared = new Map<Line, autocannon.Options>()
+
 async function run(line: Line): Promise<Figures> {
   const lineConnections = line.connections ?? connections
   if (line.pending) return { name: line.name, requestsPerSecond: null, p50: null, p99: null, errors: 0, non2xx: 0, connections: lineConnections, pending: line.pending }
-  const options = await line.prepare()
+  let options = prepared.get(line)
+  if (!options || line.fresh) {
+    options = await line.prepare()
+    prepared.set(line, options)
+  }
   const result = await autocannon({ duration, ...options, connections: lineConnections })
   return {
     name: line.name,
@@ -422,22 +437,31 @@ function targets(rows: Figures[], startupMs: number | undefined): Target[] {
 async function main() {
   const selected = args.only ? lines.filter((line) => line.name.includes(args.only!)) : lines
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
-  process.stdout.write(`atoms-mcp benchmark: ${duration} s per line, ${connections} connections, ${machine}\n`)
+  process.stdout.write(`atoms-mcp benchmark: ${duration} s per line, ${connections} connections, best of ${rounds} round${rounds > 1 ? 's' : ''}, ${machine}\n`)
   process.stdout.write('(the load generator runs on the same machine and shares its cores with the servers)\n')
   const rows: Figures[] = []
   let startupMs: number | undefined
   try {
-    for (const line of selected) {
-      process.stdout.write(`  running ${line.name}...\n`)
-      rows.push(await run(line))
+    const best = new Map<Line, Figures>()
+    for (let round = 1; round <= rounds; round++) {
+      for (const line of selected) {
+        process.stdout.write(`  ${rounds > 1 ? `round ${round}: ` : ''}running ${line.name}...\n`)
+        const figures = await run(line)
+        const previous = best.get(line)
+        if (!previous || (figures.requestsPerSecond ?? 0) > (previous.requestsPerSecond ?? 0)) best.set(line, figures)
+      }
     }
+    rows.push(...selected.map((line) => best.get(line)!))
   } finally {
     stopReference.forEach((stop) => stop())
     await Promise.all([...servers.values()].map((s) => s.stop()))
   }
   if (!args.only) {
     process.stdout.write('  measuring start-up with an existing data folder...\n')
-    startupMs = await startupToReady()
+    for (let round = 1; round <= rounds; round++) {
+      const ms = await startupToReady()
+      startupMs = startupMs === undefined ? ms : Math.min(startupMs, ms)
+    }
   }
   process.stdout.write(`\n${table(rows)}\n`)
   for (const row of rows) if (row.pending) process.stdout.write(`n/a: ${row.name}: ${row.pending}\n`)
@@ -450,7 +474,7 @@ async function main() {
   const goals = targets(rows, startupMs)
   process.stdout.write('\ntargets:\n')
   for (const goal of goals) process.stdout.write(`  [${goal.met === null ? 'n/a' : goal.met ? 'met' : 'MISSED'}] ${goal.target}: ${goal.figure}\n`)
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine, duration, connections, rows, startupMs, targets: goals }, null, 2))
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine, duration, connections, rounds, rows, startupMs, targets: goals }, null, 2))
 }
 
 await main()
