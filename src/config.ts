@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
 import { readFileSync } from 'node:fs'
 import envSchema from 'env-schema'
+import { isLoopback } from './http/loopback.ts'
 
 export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
 /** Where AUTH_MODE=oauth signs users in: our page with Supabase's password grant, Supabase's own OAuth server behind us, or Supabase's OAuth server alone. */
@@ -39,6 +40,11 @@ export interface Config {
   upstreamTimeoutMs: number
   /** Login attempts allowed per client address and, separately, per email in each window. */
   loginRateLimit: { max: number; windowMs: number }
+  /**
+   * Benchmarks only: serves `/bench/mcp`, the MCP endpoint with NO authentication, as a fixed
+   * user, to measure what authentication costs. Refused unless HOST is loopback.
+   */
+  benchUnauthenticatedMcp: boolean
   embeddedAuth: {
     enabled: boolean
     disableSignup: boolean
@@ -125,6 +131,7 @@ const schema = {
     UPSTREAM_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 5000 },
     LOGIN_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
     LOGIN_RATE_LIMIT_WINDOW: { type: 'string', default: '1 minute' },
+    BENCH_UNAUTHENTICATED_MCP: { type: 'boolean', default: false },
     AUTH_DISABLE_SIGNUP: { type: 'boolean', default: false },
     AUTH_AUTOCONFIRM: { type: 'boolean', default: true },
     AUTH_SITE_URL: { type: 'string' },
@@ -159,6 +166,7 @@ const ACCEPTS: Record<string, string> = {
   AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
   AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
   TRUST_PROXY: 'true or false',
+  BENCH_UNAUTHENTICATED_MCP: 'true or false (benchmarks only, with a loopback HOST)',
   AUTH_DISABLE_SIGNUP: 'true or false',
   AUTH_AUTOCONFIRM: 'true or false',
   AUTH_OAUTH_SERVER_ENABLED: 'true or false',
@@ -285,6 +293,9 @@ export function loadConfig(
   if (loginWindowMs === undefined) {
     problems.push(`LOGIN_RATE_LIMIT_WINDOW: accepts a duration such as "1 minute", "30 s" or "2 hours" (got "${raw.LOGIN_RATE_LIMIT_WINDOW}")`)
   }
+  if (raw.BENCH_UNAUTHENTICATED_MCP === true && !isLoopback(raw.HOST)) {
+    problems.push(`BENCH_UNAUTHENTICATED_MCP: serves the tools without authentication, so it is refused unless HOST is a loopback address (got "${raw.HOST}"); never set it in production`)
+  }
   if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM !== 'password' && supabaseUrl === undefined && raw.AUTH_OAUTH_SERVER_ENABLED === false) {
     problems.push(`OAUTH_UPSTREAM: ${raw.OAUTH_UPSTREAM} sends users to the OAuth server of the embedded auth; set AUTH_OAUTH_SERVER_ENABLED=true or choose password`)
   }
@@ -318,6 +329,7 @@ export function loadConfig(
     tokenValidation: raw.TOKEN_VALIDATION,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     loginRateLimit: { max: raw.LOGIN_RATE_LIMIT_MAX, windowMs: loginWindowMs! },
+    benchUnauthenticatedMcp: raw.BENCH_UNAUTHENTICATED_MCP === true,
     embeddedAuth: {
       enabled: supabaseUrl === undefined,
       disableSignup: raw.AUTH_DISABLE_SIGNUP,

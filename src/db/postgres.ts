@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { DatabaseUnavailableError, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 // Codes that mean "the server is not there", as opposed to a bad statement.
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'])
@@ -38,10 +38,11 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     kind: 'postgres',
     query: root.query,
     exec: root.exec,
-    async transaction(work) {
+    async transaction(work, options) {
       const client = await pool.connect().catch(translate)
       try {
-        await client.query('begin')
+        // One round trip opens the transaction and sets its settings.
+        await client.query(options?.settings ? `begin; ${setLocalStatement(options.settings)}` : 'begin')
         const result = await work(wrap(client))
         await client.query('commit')
         return result
