@@ -72,7 +72,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, { db: deps.db })
 
   if (config.embeddedAuth.enabled) {
-    const keys = await loadSigningKeys(config.dataDir)
+    // Instances sharing a PostgreSQL server share the key through it; PGlite keeps it in DATA_DIR.
+    const keys = await loadSigningKeys(config.dataDir, config.databaseUrl ? deps.db : undefined)
     await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
     // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
     app.get('/.well-known/oauth-authorization-server/auth/v1', async (_request, reply) => {
