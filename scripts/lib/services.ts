@@ -36,7 +36,8 @@ export async function startPostgres(): Promise<PostgresService> {
     port,
     user: 'postgres',
     password: 'postgres',
-    persistent: false,
+    // Kept across stop() so that a paused server resumes with its data; stop() below removes it.
+    persistent: true,
     onLog: () => {},
     onError: (message) => process.stderr.write(`postgres: ${String(message)}\n`),
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],

@@ -40,16 +40,24 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     exec: root.exec,
     async transaction(work) {
       const client = await pool.connect().catch(translate)
+      // A checked-out client whose server goes away emits 'error', which would end the
+      // process without a listener; the statement in progress fails on its own.
+      let lost: Error | undefined
+      const onLost = (error: Error) => (lost = error)
+      client.on('error', onLost)
+      const session = wrap(client)
       try {
-        await client.query('begin')
-        const result = await work(wrap(client))
-        await client.query('commit')
+        await session.exec('begin')
+        const result = await work(session)
+        await session.exec('commit')
         return result
       } catch (error) {
         await client.query('rollback').catch(() => {})
         throw error
       } finally {
-        client.release()
+        client.off('error', onLost)
+        // A lost connection is destroyed rather than handed to the next caller.
+        client.release(lost)
       }
     },
     async ping() {
