@@ -5,7 +5,7 @@ import { DatabaseUnavailableError, type Db, type Queryable, type QueryResult } f
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'])
 
 function translate(error: any): never {
-  if (UNAVAILABLE.has(error?.code) || /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(error?.message ?? '')) {
+  if (UNAVAILABLE.has(error?.code) || /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|encountered a connection error and is not queryable/i.test(error?.message ?? '')) {
     throw new DatabaseUnavailableError(error)
   }
   throw error

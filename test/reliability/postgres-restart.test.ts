@@ -50,7 +50,7 @@ t.test('PostgreSQL restarted under load: 503 while it is gone, nothing acknowled
     const created = await callTool(server.url, token, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: slug, slug } }, round)
     count(`create ${created.status}${created.status === 200 && created.isError ? ' tool error' : ''}`)
     if (created.status === 200 && !created.isError) acknowledged.push(slug)
-    else if (!(created.status === 503 && created.retryAfter)) unclean ??= `create answered ${created.status}: ${created.text.slice(0, 200)}`
+    else if (!(created.status === 503 && created.retryAfter)) unclean ??= `create answered ${created.status}: ${JSON.stringify(created.message).slice(0, 400)}`
   })
   t.teardown(() => load.stop())
 
@@ -66,6 +66,7 @@ t.test('PostgreSQL restarted under load: 503 while it is gone, nothing acknowled
 
   t.comment(`outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}`)
   t.equal(unclean, undefined, 'every request either succeeded or got 503 with Retry-After')
+  if (unclean) t.comment(server.output().split('\n').filter((line) => line.includes('"level":50')).slice(0, 2).join('\n'))
   t.ok((outcomes.get('sign-in 503') ?? 0) > 0 || (outcomes.get('create 503') ?? 0) > 0, 'the outage was felt')
 
   const admin = new pg.Client({ connectionString: database.url })

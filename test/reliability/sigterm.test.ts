@@ -25,7 +25,7 @@ t.test('SIGTERM under load: in-flight requests finish, new ones are refused, exi
       method: 'POST',
       headers: { 'content-type': 'application/json', apikey: EMBEDDED_ANON_KEY },
       body: JSON.stringify({ email: 'term@example.com', password: 'correct horse battery' }),
-    }).then(async (response) => ({ status: response.status, body: (await response.json()) as { access_token?: string } }), (error: Error) => ({ status: 0, body: { error: error.message } })),
+    }).then(async (response) => ({ status: response.status, body: (await response.json()) as { access_token?: string } }), (error: Error) => ({ status: 0, body: { access_token: undefined, error: error.message } })),
   )
   await until('the server has received every sign-in', () => arrivals() === 24)
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)))
