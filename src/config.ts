@@ -57,6 +57,15 @@ export interface Config {
       authorizationTtlSeconds: number
     }
   }
+  /** The authorization server of AUTH_MODE=oauth. */
+  oauth: {
+    /** Social providers offered on the sign-in page (enabled in the Supabase project). */
+    providers: string[]
+    /** Dynamic registrations accepted per client address and hour; 0 turns the limit off. */
+    registrationsPerHour: number
+    /** Lets Client ID Metadata Documents live on private or loopback addresses (development only). */
+    metadataDocumentsAllowPrivate: boolean
+  }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
   effectiveAnonKey: string
@@ -123,6 +132,9 @@ const schema = {
     AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: { type: 'boolean', default: false },
     AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: { type: 'string', pattern: '^/', default: '/auth/v1/local-consent' },
     AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: { type: 'integer', minimum: 60, maximum: 3600, default: 600 },
+    OAUTH_PROVIDERS: { type: 'string', default: '' },
+    OAUTH_REGISTRATIONS_PER_HOUR: { type: 'integer', minimum: 0, maximum: 100000, default: 20 },
+    OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: { type: 'boolean', default: false },
   },
 } as const
 
@@ -145,6 +157,8 @@ const ACCEPTS: Record<string, string> = {
   AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: 'true or false',
   AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: 'a path starting with /',
   AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: 'an integer number of seconds from 60 to 3600',
+  OAUTH_REGISTRATIONS_PER_HOUR: 'an integer from 0 (no limit) to 100000',
+  OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
 }
 
 /**
@@ -303,6 +317,11 @@ export function loadConfig(
         authorizationPath: raw.AUTH_OAUTH_SERVER_AUTHORIZATION_PATH,
         authorizationTtlSeconds: raw.AUTH_OAUTH_SERVER_AUTHORIZATION_TTL,
       },
+    },
+    oauth: {
+      providers: listOf(raw.OAUTH_PROVIDERS).map((p) => p.toLowerCase()),
+      registrationsPerHour: raw.OAUTH_REGISTRATIONS_PER_HOUR,
+      metadataDocumentsAllowPrivate: raw.OAUTH_CIMD_ALLOW_PRIVATE_HOSTS,
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { createClient } from '@supabase/supabase-js'
 import { freePort } from '../scripts/lib/ports.ts'
 import { openDatabase } from '../src/db/open.ts'
-import { backends, tempDir } from './helpers/backends.ts'
+import { backends, tempDir, seededDataDir } from './helpers/backends.ts'
 import { memoryStorage, signInThroughBrowser } from './helpers/browser.ts'
 import { startTestServer } from './helpers/server.ts'
 import { SERVER_CLIENT } from './helpers/supabase.ts'
@@ -138,7 +138,7 @@ function lineWatcher(stream: NodeJS.ReadableStream) {
 }
 
 t.test('npm start: banner first, /health up, SIGTERM finishes the request in flight and exits 0', async (t) => {
-  const dataDir = tempDir()
+  const dataDir = await seededDataDir()
   const cwd = tempDir()
   t.teardown(() => {
     rmSync(dataDir, { recursive: true, force: true })

@@ -6,7 +6,7 @@ import { createClient } from '@supabase/supabase-js'
 import { freePort } from '../scripts/lib/ports.ts'
 import { loadConfig } from '../src/config.ts'
 import { startServer } from '../src/server.ts'
-import { backends, tempDir } from './helpers/backends.ts'
+import { backends, seededDataDir } from './helpers/backends.ts'
 import { SERVER_CLIENT } from './helpers/supabase.ts'
 
 const CLI = fileURLToPath(new URL('../scripts/user.ts', import.meta.url))
@@ -33,7 +33,7 @@ function runCli(cwd: string, env: Record<string, string>, ...args: string[]): Pr
 const clientOptions = { auth: SERVER_CLIENT }
 
 t.test('usage: --help, and wrong usage exits 2', async (t) => {
-  const cwd = tempDir()
+  const cwd = await seededDataDir()
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
   const env = { DATA_DIR: cwd }
   const help = await runCli(cwd, env, '--help')
@@ -50,7 +50,7 @@ t.test('usage: --help, and wrong usage exits 2', async (t) => {
 })
 
 t.test('it refuses when SUPABASE_URL is set: users live in the real project', async (t) => {
-  const cwd = tempDir()
+  const cwd = await seededDataDir()
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
   const run = await runCli(cwd, { DATA_DIR: cwd, SUPABASE_URL: 'https://abc.supabase.co', SUPABASE_ANON_KEY: 'anon' }, 'add', 'a@example.com')
   t.equal(run.code, 1)
@@ -67,7 +67,7 @@ for (const backend of backends()) {
     const store = await backend.create()
     t.teardown(() => store.dispose())
     await store.db.close()
-    const cwd = tempDir()
+    const cwd = await seededDataDir()
     t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
     const env: Record<string, string> = { DATA_DIR: store.dataDir, ...(store.url ? { DATABASE_URL: store.url } : {}) }
 

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './ports.ts'
+import { seedPglite } from './pglite-template.ts'
 
 export interface ServerProcess {
   url: string
@@ -21,6 +22,8 @@ export async function spawnServer(env: Record<string, string> = {}, options: { d
   const port = env.PORT ? Number(env.PORT) : await freePort()
   const ownDataDir = !options.dataDir && !env.DATA_DIR
   const dataDir = options.dataDir ?? env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atoms-mcp-proc-'))
+  // Under the test runner, a fresh embedded database is copied rather than initialised.
+  if (process.env.TEST_PGLITE_TEMPLATE && !env.DATABASE_URL && !existsSync(join(dataDir, 'pgdata'))) await seedPglite(join(dataDir, 'pgdata'))
   const child = spawn(process.execPath, ['src/main.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,7 +19,9 @@ function quoted(value: string): string {
  * token was sent, the error code and its description when one was.
  */
 export function bearerChallenge(error: AuthError | undefined, extraParams: Record<string, string> = {}): string {
-  const params: Array<[string, string]> = [['realm', REALM], ...Object.entries(extraParams)]
+  // An insufficient_scope error names the scopes it needs; the mode's default scope would contradict it.
+  const extras = Object.entries(extraParams).filter(([name]) => !(error instanceof InsufficientScopeError && name === 'scope'))
+  const params: Array<[string, string]> = [['realm', REALM], ...extras]
   if (error instanceof InsufficientScopeError) {
     params.push(['error', error.code], ['error_description', error.message], ['scope', error.requiredScopes.join(' ')])
   } else if (error instanceof InvalidTokenError && error.tokenPresented) {

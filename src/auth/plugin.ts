@@ -30,7 +30,7 @@ export interface AuthPluginOptions {
 export const authPlugin = fp(
   async (app: FastifyInstance, { config, mode: given }: AuthPluginOptions) => {
     const gateway = createSupabaseGateway(config)
-    const mode = given ?? createAuthMode({ config, gateway, log: app.log })
+    const mode = given ?? createAuthMode({ config, gateway, log: app.log, db: app.db })
     app.decorate('supabaseGateway', gateway)
     app.decorate('authMode', mode)
     app.decorateRequest('user', null as unknown as UserContext)

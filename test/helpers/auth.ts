@@ -40,7 +40,9 @@ export async function probe(baseUrl: string, token?: string, path = '/test/whoam
   } catch {
     /* not JSON: kept as text for the assertion message */
   }
-  return { status: response.status, challenge: response.headers.get('www-authenticate'), retryAfter: response.headers.get('retry-after'), body }
+  // The oauth mode adds where its metadata is (RFC 9728); the rest of the challenge is the same in every mode.
+  const challenge = response.headers.get('www-authenticate')?.replace(/, resource_metadata="[^"]*"(, scope="[^"]*")?(?=, error|$)/, '') ?? null
+  return { status: response.status, challenge, retryAfter: response.headers.get('retry-after'), body }
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')

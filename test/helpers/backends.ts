@@ -5,6 +5,7 @@ import type { Db } from '../../src/db/db.ts'
 import { openPglite } from '../../src/db/pglite.ts'
 import { openPostgres } from '../../src/db/postgres.ts'
 import { createDatabase } from '../../scripts/lib/services.ts'
+import { seedPglite } from '../../scripts/lib/pglite-template.ts'
 
 export interface Backend {
   name: 'pglite' | 'postgres'
@@ -20,6 +21,7 @@ const pglite: Backend = {
   name: 'pglite',
   async create() {
     const dataDir = tempDir()
+    await seedPglite(join(dataDir, 'pgdata'))
     const db = await openPglite(join(dataDir, 'pgdata'))
     return {
       db,
@@ -56,4 +58,11 @@ const postgres = (serverUrl: string): Backend => ({
 export function backends(): Backend[] {
   const url = process.env.TEST_DATABASE_URL
   return url ? [pglite, postgres(url)] : [pglite]
+}
+
+/** A temporary DATA_DIR holding an empty embedded database, for server processes a test spawns. */
+export async function seededDataDir(): Promise<string> {
+  const dir = tempDir()
+  await seedPglite(join(dir, 'pgdata'))
+  return dir
 }

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs'
 import t from 'tap'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
-import { backends, tempDir } from '../helpers/backends.ts'
+import { backends, seededDataDir } from '../helpers/backends.ts'
 import { call, ok, signUp, startMcpServer } from '../helpers/mcp.ts'
 
 const NODE = process.execPath
@@ -23,7 +23,7 @@ async function spawnClient(t: { teardown(fn: () => unknown): void }, script: str
 }
 
 t.test('node src/main.ts with the legacy ATOMS_FASTMCP_TRANSPORT=stdio speaks MCP on stdout and logs to stderr', async (t) => {
-  const dataDir = tempDir()
+  const dataDir = await seededDataDir()
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const { client, stderr } = await spawnClient(t, 'src/main.ts', { ATOMS_FASTMCP_TRANSPORT: 'stdio', DATA_DIR: dataDir })
   const { tools } = await client.listTools()
@@ -41,7 +41,7 @@ for (const backend of backends()) {
     const bob = await signUp(server, 'bob@example.com')
     // The stdio process has its own database: a fresh PGlite, or the PostgreSQL database of the server.
     const store = backend.name === 'postgres' ? await backend.create() : undefined
-    const dataDir = tempDir()
+    const dataDir = await seededDataDir()
     t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
     const database: Record<string, string> = store ? { DATABASE_URL: store.url! } : { DATA_DIR: dataDir }
     const { client } = await spawnClient(t, 'src/main.ts', {

@@ -1,3 +1,5 @@
+import type { Db } from '../../db/db.ts'
+import { createOAuthMode } from '../../oauth/index.ts'
 import type { AuthMode } from '../mode.ts'
 import { supabaseTokenVerifier, type VerifierDeps } from '../strategies/verifiers.ts'
 import { bearerMode } from './bearer.ts'
@@ -5,8 +7,13 @@ import { jwtMode } from './jwt.ts'
 import { simpleMode } from './simple.ts'
 import { verifyingMode } from './verifying-mode.ts'
 
+export interface AuthModeDeps extends VerifierDeps {
+  /** Where the oauth mode keeps its clients, codes and consents; without it only tokens are checked. */
+  db?: Db
+}
+
 /** The one auth mode this server runs, chosen by `AUTH_MODE`. */
-export function createAuthMode(deps: VerifierDeps): AuthMode {
+export function createAuthMode(deps: AuthModeDeps): AuthMode {
   switch (deps.config.authMode) {
     case 'jwt':
       return jwtMode(deps)
@@ -14,8 +21,11 @@ export function createAuthMode(deps: VerifierDeps): AuthMode {
       return bearerMode(deps)
     case 'simple':
       return simpleMode(deps)
-    case 'oauth':
-      // Token checks as in simple mode; the oauth mode adds its authorization-server routes.
-      return verifyingMode('oauth', supabaseTokenVerifier(deps))
+    case 'oauth': {
+      // Token checks as in simple mode; the oauth mode adds its authorization server.
+      const checks = verifyingMode('oauth', supabaseTokenVerifier(deps))
+      if (!deps.db) return checks
+      return createOAuthMode({ config: deps.config, db: deps.db, authenticate: (token) => checks.authenticate(token) })
+    }
   }
 }

@@ -1,0 +1,30 @@
+import type { UserContext } from '../auth/user-context.ts'
+import type { Config } from '../config.ts'
+import type { BrowserBinding } from './browser-binding.ts'
+import type { ClientRecord, OAuthStore } from './store/types.ts'
+import type { Upstream } from './upstream.ts'
+import type { OAuthUrls } from './urls.ts'
+
+/** What every handler of the authorization server works with. */
+export interface OAuthContext {
+  config: Config
+  urls: OAuthUrls
+  store: OAuthStore
+  upstream: Upstream
+  binding: BrowserBinding
+  /** A registered client or a Client ID Metadata Document, by client_id. */
+  findClient(clientId: string): Promise<ClientRecord | undefined>
+  /** Verifies a Supabase access token (the mode's `authenticate`); throws for anything else. */
+  verifyAccessToken(token: string): Promise<UserContext>
+}
+
+/** Lifetimes, in seconds, in one place. */
+export const TTL = {
+  /** From /authorize to the redirect back to the client. */
+  pendingAuthorization: 600,
+  authorizationCode: 60,
+  /** The same code or refresh token presented again within this gets the same answer. */
+  replayWindow: 10,
+} as const
+
+export const firstString = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)

@@ -1,0 +1,25 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** 256 random bits, URL-safe: codes, handles, secrets and refresh-token keys. */
+export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url')
+
+/** How every secret is stored: high-entropy tokens need a fast hash, not a password hash. */
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url')
+
+export const hmac = (key: Buffer, value: string) => createHmac('sha256', key).update(value).digest('base64url')
+
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && timingSafeEqual(left, right)
+}
+
+/** RFC 7636 §4.1: 43 to 128 unreserved characters. */
+export const PKCE_PATTERN = /^[A-Za-z0-9._~-]{43,128}$/
+
+export const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url')
+
+export function pkcePair(): { verifier: string; challenge: string } {
+  const verifier = randomToken(48)
+  return { verifier, challenge: s256(verifier) }
+}

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import { authorizationServerMetadata, protectedResourceMetadata } from '../metadata.ts'
+import type { OAuthUrls } from '../urls.ts'
+
+const documentSchema = { response: { 200: { type: 'object', additionalProperties: true } } } as const
+
+/**
+ * The discovery documents, at every URL a client may derive (RFC 8414 §3.1 path insertion,
+ * OpenID Connect Discovery's path appending, RFC 9728 §3.1 path-suffixed and root forms).
+ */
+export function discoveryPaths(urls: OAuthUrls) {
+  const base = urls.basePath
+  const asPaths = new Set([
+    `/.well-known/oauth-authorization-server${base}`,
+    `/.well-known/openid-configuration${base}`,
+    `${base}/.well-known/openid-configuration`,
+    `${base}/.well-known/oauth-authorization-server`,
+  ])
+  const prmPaths = new Set([
+    `/.well-known/oauth-protected-resource${base}/mcp`,
+    `/.well-known/oauth-protected-resource${base}`,
+    `/.well-known/oauth-protected-resource`,
+    `${base}/.well-known/oauth-protected-resource`,
+  ])
+  return { asPaths, prmPaths }
+}
+
+export async function discoveryRoutes(app: FastifyInstance, { urls, introspection }: { urls: OAuthUrls; introspection: boolean }) {
+  const asMetadata = authorizationServerMetadata(urls, { introspection })
+  const prm = protectedResourceMetadata(urls)
+  const { asPaths, prmPaths } = discoveryPaths(urls)
+  for (const path of asPaths) {
+    app.get(path, { schema: documentSchema }, async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return asMetadata
+    })
+  }
+  for (const path of prmPaths) {
+    app.get(path, { schema: documentSchema }, async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return prm
+    })
+  }
+}

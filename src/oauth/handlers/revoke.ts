@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify'
+import { authenticateClient } from '../client-auth.ts'
+import { firstString, type OAuthContext } from '../context.ts'
+import { sha256 } from '../crypto.ts'
+import { claimRefreshToken } from '../refresh-claim.ts'
+import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
+import { UpstreamError } from '../upstream.ts'
+import { pathOf } from '../urls.ts'
+
+const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
+
+/**
+ * POST /revoke (RFC 7009). A refresh token ends its Supabase session (the only way to end
+ * it with just a refresh token is to rotate it once and log out with the new access
+ * token); an access token ends its session directly. Unknown tokens get 200, as §2.2 says.
+ */
+export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
+  const { store, upstream } = ctx
+
+  async function endSession(work: () => Promise<void>) {
+    try {
+      await work()
+    } catch (error) {
+      if (error instanceof UpstreamError && error.failure === 'unavailable') throw new TemporarilyUnavailableError()
+      if (!(error instanceof UpstreamError)) throw error
+    }
+  }
+
+  app.post(pathOf(ctx.urls.revoke), { schema: { body: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    reply.header('cache-control', 'no-store')
+    const client = await authenticateClient(ctx, request, body)
+    const token = firstString(body.token)
+    if (!token) throw new InvalidRequestError('token is required')
+
+    const tokenHash = sha256(token)
+    const grant = await store.refreshTokens.find(tokenHash)
+    if (grant) {
+      // A token of another client is left alone; the answer does not say whether it exists.
+      if (grant.clientId !== client.clientId) return reply.code(200).send()
+      const claim = await claimRefreshToken(ctx, tokenHash, client.clientId)
+      if (claim.kind === 'claimed') {
+        await endSession(async () => {
+          const session = await upstream.refresh(token)
+          await upstream.logout(session.accessToken)
+        })
+      } else if (claim.kind === 'replay') {
+        // Rotated a moment ago: the session lives on in its successor, which ends with it.
+        await endSession(() => upstream.logout(claim.response.access_token))
+        if (claim.response.refresh_token) await store.refreshTokens.revoke(sha256(claim.response.refresh_token))
+      }
+      await store.refreshTokens.revoke(tokenHash)
+      return reply.code(200).send()
+    }
+    if (looksLikeJwt(token)) {
+      const valid = await ctx.verifyAccessToken(token).then(() => true, () => false)
+      if (valid) await endSession(() => upstream.logout(token))
+    }
+    return reply.code(200).send()
+  })
+}

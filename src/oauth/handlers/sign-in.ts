@@ -1,0 +1,42 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { continueAfterSignIn, loadBoundRequest, showSignIn, type BoundRequest } from '../authorization-flow.ts'
+import { firstString, type OAuthContext } from '../context.ts'
+import { UpstreamError, type UpstreamSession } from '../upstream.ts'
+import { pathOf } from '../urls.ts'
+
+/** Password attempts per client address in a 15-minute window, against guessing through this page. */
+const SIGN_IN_ATTEMPTS = 30
+const SIGN_IN_WINDOW_SECONDS = 900
+
+/** Records who signed in on the pending request, then continues to consent or the client. */
+export async function signedIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, session: UpstreamSession) {
+  const user = { id: session.userId, email: session.email }
+  await ctx.store.authorizations.update(bound.handleHash, { user, session, providerVerifier: undefined })
+  return continueAfterSignIn(ctx, reply, { ...bound, request: { ...bound.request, user, session, providerVerifier: undefined } })
+}
+
+/** POST /authorize/sign-in: the page's email-and-password form, checked by Supabase's password grant. */
+export async function signInRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
+  app.post(pathOf(ctx.urls.signIn), { schema: { body: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const bound = await loadBoundRequest(ctx, request, reply, body.handle, body.csrf)
+    if (!bound) return reply
+    const email = (firstString(body.email) ?? '').trim().slice(0, 320)
+    const password = (firstString(body.password) ?? '').slice(0, 1024)
+    if (!email || !password) return showSignIn(ctx, reply, bound, 400, 'Enter your email address and password.', email)
+    if ((await ctx.store.hit(`sign-in:${request.ip}`, SIGN_IN_WINDOW_SECONDS)) > SIGN_IN_ATTEMPTS) {
+      reply.header('retry-after', String(SIGN_IN_WINDOW_SECONDS))
+      return showSignIn(ctx, reply, bound, 429, 'Too many sign-in attempts from this network. Wait a few minutes and try again.', email)
+    }
+    let session: UpstreamSession
+    try {
+      session = await ctx.upstream.signInWithPassword(email, password)
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error
+      if (error.failure === 'unavailable') return showSignIn(ctx, reply, bound, 503, 'Sign-in is unavailable right now. Try again in a moment.', email)
+      if (error.failure === 'unconfirmed') return showSignIn(ctx, reply, bound, 400, 'Confirm your email address first, then sign in.', email)
+      return showSignIn(ctx, reply, bound, 400, 'Incorrect email or password.', email)
+    }
+    return signedIn(ctx, reply, bound, session)
+  })
+}

@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify'
+import { authenticateClient } from '../client-auth.ts'
+import { firstString, TTL, type OAuthContext } from '../context.ts'
+import { PKCE_PATTERN, s256, safeEqual, sha256 } from '../crypto.ts'
+import {
+  InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError,
+  UnauthorizedClientError, UnsupportedGrantTypeError,
+} from '../errors.ts'
+import { claimRefreshToken } from '../refresh-claim.ts'
+import { isOurResource } from '../resource.ts'
+import { scopeWithin } from '../scopes.ts'
+import type { ClientRecord, TokenResponse } from '../store/types.ts'
+import { tokenResponse } from '../token-response.ts'
+import { UpstreamError } from '../upstream.ts'
+import { pathOf } from '../urls.ts'
+
+/** POST /token (RFC 6749 §4.1.3 and §6): authorization_code and refresh_token. */
+export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
+  const { store, upstream } = ctx
+  const log = app.log
+
+  function checkResource(body: Record<string, unknown>) {
+    const resource = body.resource
+    if (resource === undefined) return
+    if (typeof resource !== 'string' || !isOurResource(resource, ctx.urls.resource)) throw new InvalidTargetError(`resource must be ${ctx.urls.resource}`)
+  }
+
+  async function authorizationCodeGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+    const code = firstString(body.code)
+    const verifier = firstString(body.code_verifier)
+    const redirectUri = firstString(body.redirect_uri)
+    if (!code) throw new InvalidRequestError('code is required')
+    if (!verifier) throw new InvalidRequestError('code_verifier is required (PKCE)')
+    checkResource(body)
+    if (!PKCE_PATTERN.test(verifier)) throw new InvalidGrantError('code_verifier is malformed')
+    const withRefresh = client.metadata.grant_types.includes('refresh_token')
+    const redemption = await store.codes.redeem(
+      sha256(code),
+      sha256(`${client.clientId}\n${verifier}`),
+      TTL.replayWindow,
+      (issued) => {
+        if (issued.clientId !== client.clientId) throw new InvalidGrantError('the authorization code was issued to another client')
+        // Without redirect_uri only the one a client could have left out at /authorize will do.
+        const expected = redirectUri ?? (client.metadata.redirect_uris.length === 1 ? client.metadata.redirect_uris[0] : undefined)
+        if (issued.redirectUri !== expected) throw new InvalidGrantError('redirect_uri differs from the one of the authorization request')
+        if (!safeEqual(s256(verifier), issued.codeChallenge)) throw new InvalidGrantError('code_verifier does not match the code_challenge')
+      },
+      (issued) => tokenResponse(issued.session, issued.scope, withRefresh),
+    )
+    if (!redemption) throw new InvalidGrantError('the authorization code is invalid or has expired')
+    if (redemption.outcome === 'reused') {
+      log.warn({ clientId: client.clientId, userId: redemption.code.userId }, 'oauth: authorization code used twice; its session is ended')
+      // RFC 6749 §4.1.2: a code used twice has leaked; end what it gave out.
+      await upstream.logout(redemption.code.session.accessToken).catch(() => {})
+      if (redemption.response?.refresh_token) await store.refreshTokens.revoke(sha256(redemption.response.refresh_token))
+      throw new InvalidGrantError('the authorization code has already been used')
+    }
+    return redemption.response
+  }
+
+  async function refreshTokenGrant(client: ClientRecord, body: Record<string, unknown>): Promise<TokenResponse> {
+    const refreshToken = firstString(body.refresh_token)
+    if (!refreshToken) throw new InvalidRequestError('refresh_token is required')
+    checkResource(body)
+    const tokenHash = sha256(refreshToken)
+    const claim = await claimRefreshToken(ctx, tokenHash, client.clientId)
+    if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
+    if (claim.kind === 'reused') {
+      log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its session is ended')
+      // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
+      // detection); a session it still hands out is ended here.
+      await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
+      throw new InvalidGrantError('the refresh token has already been used')
+    }
+    if (claim.kind === 'replay') return claim.response
+    const requestedScope = firstString(body.scope)
+    if (requestedScope && !scopeWithin(requestedScope, claim.grant.scope)) {
+      await store.refreshTokens.release(tokenHash)
+      throw new InvalidScopeError('a refresh cannot widen the granted scope')
+    }
+    try {
+      const session = await upstream.refresh(refreshToken)
+      if (session.userId !== claim.grant.userId) throw new UpstreamError('grant')
+      const response = tokenResponse(session, requestedScope || claim.grant.scope, true)
+      await store.refreshTokens.complete(tokenHash, response, sha256(session.refreshToken), { ...claim.grant, scope: requestedScope || claim.grant.scope })
+      return response
+    } catch (error) {
+      if (error instanceof UpstreamError && error.failure !== 'unavailable') {
+        await store.refreshTokens.revoke(tokenHash)
+        throw new InvalidGrantError('the refresh token is no longer valid')
+      }
+      await store.refreshTokens.release(tokenHash)
+      if (error instanceof UpstreamError) throw new TemporarilyUnavailableError()
+      throw error
+    }
+  }
+
+  app.post(pathOf(ctx.urls.token), { schema: { body: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+    const grantType = firstString(body.grant_type)
+    if (!grantType) throw new InvalidRequestError('grant_type is required')
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') throw new UnsupportedGrantTypeError()
+    const client = await authenticateClient(ctx, request, body)
+    if (!client.metadata.grant_types.includes(grantType)) throw new UnauthorizedClientError(`this client did not register the ${grantType} grant`)
+    const response = grantType === 'authorization_code' ? await authorizationCodeGrant(client, body) : await refreshTokenGrant(client, body)
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(response))
+  })
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify'
+import type { AuthMode } from '../auth/mode.ts'
+import type { UserContext } from '../auth/user-context.ts'
+import type { Config } from '../config.ts'
+import type { Db } from '../db/db.ts'
+import { browserBinding } from './browser-binding.ts'
+import { oauthChallengeParams } from './challenge.ts'
+import { createClientResolver } from './client-resolver.ts'
+import type { OAuthContext } from './context.ts'
+import { authorizationServer } from './routes.ts'
+import { postgresOAuthStore } from './store/postgres.ts'
+import type { OAuthStore } from './store/types.ts'
+import { createUpstream, type Upstream } from './upstream.ts'
+import { oauthUrls } from './urls.ts'
+import { supabaseTokenVerifier, userContextFrom } from './verify-token.ts'
+
+export { oauthChallengeParams } from './challenge.ts'
+
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000
+
+/** Deletes expired state and ends the Supabase sessions nobody came to collect. */
+export async function sweepExpired(store: OAuthStore, upstream: Upstream): Promise<number> {
+  const { removed, abandonedSessions } = await store.sweep()
+  for (const session of abandonedSessions) await upstream.logout(session.accessToken).catch(() => {})
+  return removed
+}
+
+function localCheck(config: Config) {
+  const verify = supabaseTokenVerifier(config)
+  return async (token: string) => userContextFrom(token, await verify(token))
+}
+
+export interface OAuthModeOptions {
+  config: Config
+  db: Db
+  store?: OAuthStore
+  upstream?: Upstream
+  /**
+   * How access tokens are checked. Defaults to a local check against the project JWKS;
+   * the server's shared token validation can be passed instead.
+   */
+  authenticate?: (token: string) => Promise<UserContext>
+}
+
+/** The oauth mode also tells the /mcp challenge where its metadata is. */
+export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
+
+/**
+ * AUTH_MODE=oauth: an OAuth 2.1 authorization server with dynamic registration in front of
+ * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
+ * `authenticate` is the same check every mode ends in.
+ */
+export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = createUpstream(config), authenticate }: OAuthModeOptions): OAuthMode {
+  const urls = oauthUrls(config.baseUrl)
+  const check = authenticate ?? localCheck(config)
+  let sweeper: NodeJS.Timeout | undefined
+
+  return {
+    name: 'oauth',
+    authenticate: check,
+    challengeParams: () => oauthChallengeParams(config.baseUrl),
+    async routes(app: FastifyInstance) {
+      const ctx: OAuthContext = {
+        config,
+        urls,
+        store,
+        upstream,
+        binding: browserBinding(await store.secret('browser-binding'), urls.issuer.startsWith('https://')),
+        findClient: createClientResolver(config, store, app.log),
+        verifyAccessToken: check,
+      }
+      await app.register(authorizationServer, { ctx })
+      const sweep = () => sweepExpired(store, upstream).catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
+      sweeper = setInterval(sweep, SWEEP_INTERVAL_MS)
+      sweeper.unref()
+      // Once at start too: a server restarted often would otherwise never sweep.
+      app.addHook('onReady', async () => void sweep())
+      app.addHook('onClose', async () => clearInterval(sweeper))
+    },
+    async close() {
+      clearInterval(sweeper)
+    },
+  }
+}

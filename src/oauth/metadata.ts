@@ -1,0 +1,39 @@
+import { AUTHORIZATION_SCOPES, SUPPORTED_SCOPES } from './scopes.ts'
+import type { OAuthUrls } from './urls.ts'
+
+export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
+export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const
+
+/** RFC 8414 authorization server metadata; it lists only what the endpoints really do. */
+export function authorizationServerMetadata(urls: OAuthUrls, options: { introspection: boolean }) {
+  return {
+    issuer: urls.issuer,
+    authorization_endpoint: urls.authorize,
+    token_endpoint: urls.token,
+    registration_endpoint: urls.register,
+    revocation_endpoint: urls.revoke,
+    ...(options.introspection ? { introspection_endpoint: urls.introspect } : {}),
+    scopes_supported: [...AUTHORIZATION_SCOPES],
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: [...GRANT_TYPES],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    ...(options.introspection ? { introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] } : {}),
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: true,
+    service_documentation: urls.issuer,
+  }
+}
+
+/** RFC 9728 protected resource metadata for the MCP endpoint. */
+export function protectedResourceMetadata(urls: OAuthUrls) {
+  return {
+    resource: urls.resource,
+    authorization_servers: [urls.issuer],
+    scopes_supported: [...SUPPORTED_SCOPES],
+    bearer_methods_supported: ['header'],
+    resource_name: 'atoms-mcp',
+  }
+}

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto'
+import type { Db } from '../../db/db.ts'
+import type { ClientMetadata } from '../client-metadata.ts'
+import type { UpstreamSession } from '../upstream.ts'
+import type { AuthorizationStore, ClientRecord, ClientStore, ConsentStore, MetadataDocumentCache, OAuthStore, PendingAuthorization } from './types.ts'
+import { codes, refreshTokens } from './postgres-grants.ts'
+import { scopeWithin } from '../scopes.ts'
+
+/** Registrations not used for this long are deleted by the sweep. */
+export const CLIENT_IDLE_DAYS = 30
+/** How long a rotated or revoked refresh token row is kept to recognise a late reuse. */
+const SPENT_TOKEN_DAYS = 7
+
+const unix = (value: Date | string) => Math.floor(new Date(value).getTime() / 1000)
+
+function clients(db: Db): ClientStore {
+  const toRecord = (row: any): ClientRecord => ({
+    clientId: row.client_id,
+    secretHash: row.secret_hash,
+    metadata: row.metadata as ClientMetadata,
+    issuedAt: unix(row.created_at),
+  })
+  return {
+    async create({ clientId, secretHash, metadata }) {
+      const { rows } = await db.query('insert into atoms_oauth.clients (client_id, secret_hash, metadata) values ($1, $2, $3) returning *', [
+        clientId, secretHash, JSON.stringify(metadata),
+      ])
+      return toRecord(rows[0])
+    },
+    async find(clientId) {
+      const { rows } = await db.query(
+        `update atoms_oauth.clients set last_used_at = now()
+         where client_id = $1 and last_used_at > now() - make_interval(days => $2) returning *`,
+        [clientId, CLIENT_IDLE_DAYS],
+      )
+      return rows[0] ? toRecord(rows[0]) : undefined
+    },
+  }
+}
+
+function authorizations(db: Db): AuthorizationStore {
+  const toRequest = (row: any): PendingAuthorization => ({
+    clientId: row.client_id,
+    redirectUri: row.redirect_uri,
+    state: row.state ?? undefined,
+    codeChallenge: row.code_challenge,
+    scope: row.scope,
+    resource: row.resource,
+    browserHash: row.browser_hash,
+    promptConsent: row.prompt_consent,
+    providerVerifier: row.provider_verifier ?? undefined,
+    user: row.user_id ? { id: row.user_id, email: row.user_email ?? undefined } : undefined,
+    session: (row.session as UpstreamSession | null) ?? undefined,
+  })
+  return {
+    async create(handleHash, request, ttlSeconds) {
+      await db.query(
+        `insert into atoms_oauth.pending_authorizations
+           (handle_hash, client_id, redirect_uri, state, code_challenge, scope, resource, browser_hash, prompt_consent, expires_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
+        [
+          handleHash, request.clientId, request.redirectUri, request.state ?? null, request.codeChallenge, request.scope, request.resource,
+          request.browserHash, request.promptConsent, ttlSeconds,
+        ],
+      )
+    },
+    async find(handleHash) {
+      const { rows } = await db.query('select * from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now()', [handleHash])
+      return rows[0] ? toRequest(rows[0]) : undefined
+    },
+    async update(handleHash, patch) {
+      const sets: string[] = []
+      const values: unknown[] = [handleHash]
+      const set = (column: string, value: unknown) => {
+        values.push(value)
+        sets.push(`${column} = $${values.length}`)
+      }
+      if ('providerVerifier' in patch) set('provider_verifier', patch.providerVerifier ?? null)
+      if ('user' in patch) {
+        set('user_id', patch.user?.id ?? null)
+        set('user_email', patch.user?.email ?? null)
+      }
+      if ('session' in patch) set('session', patch.session ? JSON.stringify(patch.session) : null)
+      if (sets.length === 0) return
+      await db.query(`update atoms_oauth.pending_authorizations set ${sets.join(', ')} where handle_hash = $1`, values)
+    },
+    async take(handleHash) {
+      const { rows } = await db.query('delete from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now() returning *', [handleHash])
+      return rows[0] ? toRequest(rows[0]) : undefined
+    },
+  }
+}
+
+function consents(db: Db): ConsentStore {
+  return {
+    async covers(userId, clientId, scope) {
+      const { rows } = await db.query<{ scope: string }>('select scope from atoms_oauth.consents where user_id = $1 and client_id = $2', [userId, clientId])
+      return rows.length > 0 && scopeWithin(scope, rows[0]!.scope)
+    },
+    async grant(userId, clientId, scope) {
+      await db.query(
+        `insert into atoms_oauth.consents (user_id, client_id, scope) values ($1, $2, $3)
+         on conflict (user_id, client_id) do update set scope = excluded.scope, granted_at = now()`,
+        [userId, clientId, scope],
+      )
+    },
+  }
+}
+
+function metadataDocuments(db: Db): MetadataDocumentCache {
+  return {
+    async get(url) {
+      const { rows } = await db.query('select document from atoms_oauth.metadata_documents where url = $1 and expires_at > now()', [url])
+      return rows[0] ? (rows[0].document as ClientMetadata) : undefined
+    },
+    async put(url, metadata, ttlSeconds) {
+      await db.query(
+        `insert into atoms_oauth.metadata_documents (url, document, expires_at) values ($1, $2, now() + make_interval(secs => $3))
+         on conflict (url) do update set document = excluded.document, expires_at = excluded.expires_at`,
+        [url, JSON.stringify(metadata), ttlSeconds],
+      )
+    },
+  }
+}
+
+export function postgresOAuthStore(db: Db): OAuthStore {
+  return {
+    clients: clients(db),
+    authorizations: authorizations(db),
+    codes: codes(db),
+    refreshTokens: refreshTokens(db),
+    consents: consents(db),
+    metadataDocuments: metadataDocuments(db),
+    async secret(name) {
+      await db.query('insert into atoms_oauth.secrets (name, value) values ($1, $2) on conflict (name) do nothing', [name, randomBytes(32).toString('base64url')])
+      const { rows } = await db.query<{ value: string }>('select value from atoms_oauth.secrets where name = $1', [name])
+      return Buffer.from(rows[0]!.value, 'base64url')
+    },
+    async hit(bucket, windowSeconds) {
+      const { rows } = await db.query<{ hits: number }>(
+        `insert into atoms_oauth.rate_limits (bucket, window_start, hits) values ($1, now(), 1)
+         on conflict (bucket) do update set
+           hits = case when atoms_oauth.rate_limits.window_start <= now() - make_interval(secs => $2) then 1 else atoms_oauth.rate_limits.hits + 1 end,
+           window_start = case when atoms_oauth.rate_limits.window_start <= now() - make_interval(secs => $2) then now() else atoms_oauth.rate_limits.window_start end
+         returning hits`,
+        [bucket, windowSeconds],
+      )
+      return Number(rows[0]!.hits)
+    },
+    async sweep() {
+      const abandoned = [
+        'delete from atoms_oauth.pending_authorizations where expires_at <= now() returning session',
+        'delete from atoms_oauth.authorization_codes where used_at is null and expires_at <= now() returning session',
+      ]
+      const statements = [
+        // Used codes are kept a while so a late second use is still recognised as reuse.
+        "delete from atoms_oauth.authorization_codes where expires_at <= now() - interval '1 hour'",
+        `delete from atoms_oauth.refresh_tokens where coalesce(revoked_at, rotated_at) <= now() - make_interval(days => ${SPENT_TOKEN_DAYS})`,
+        "update atoms_oauth.refresh_tokens set successor = null where successor is not null and rotated_at <= now() - interval '1 minute'",
+        `delete from atoms_oauth.clients where last_used_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
+        "delete from atoms_oauth.rate_limits where window_start <= now() - interval '1 day'",
+        'delete from atoms_oauth.metadata_documents where expires_at <= now()',
+      ]
+      let removed = 0
+      const abandonedSessions: UpstreamSession[] = []
+      for (const sql of abandoned) {
+        const { rows, rowCount } = await db.query<{ session: UpstreamSession | null }>(sql)
+        removed += rowCount
+        for (const row of rows) if (row.session) abandonedSessions.push(row.session)
+      }
+      for (const sql of statements) removed += (await db.query(sql)).rowCount
+      return { removed, abandonedSessions }
+    },
+  }
+}

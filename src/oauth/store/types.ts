@@ -1,0 +1,131 @@
+import type { ClientMetadata } from '../client-metadata.ts'
+import type { UpstreamSession } from '../upstream.ts'
+
+export interface ClientRecord {
+  clientId: string
+  /** SHA-256 of the client secret; null for a public client. */
+  secretHash: string | null
+  metadata: ClientMetadata
+  /** Unix seconds. */
+  issuedAt: number
+}
+
+export interface ClientStore {
+  create(client: { clientId: string; secretHash: string | null; metadata: ClientMetadata }): Promise<ClientRecord>
+  /** A registration that has not expired; using it keeps it alive. */
+  find(clientId: string): Promise<ClientRecord | undefined>
+}
+
+export interface PendingAuthorization {
+  clientId: string
+  redirectUri: string
+  state: string | undefined
+  codeChallenge: string
+  scope: string
+  resource: string
+  /** SHA-256 of the browser-binding cookie of the browser that started the request. */
+  browserHash: string
+  /** The client sent prompt=consent: a remembered approval does not count. */
+  promptConsent: boolean
+  /** This server's PKCE verifier toward Supabase during a social sign-in. */
+  providerVerifier: string | undefined
+  user: { id: string; email: string | undefined } | undefined
+  session: UpstreamSession | undefined
+}
+
+export interface AuthorizationStore {
+  create(handleHash: string, request: PendingAuthorization, ttlSeconds: number): Promise<void>
+  find(handleHash: string): Promise<PendingAuthorization | undefined>
+  update(handleHash: string, patch: Partial<Pick<PendingAuthorization, 'providerVerifier' | 'user' | 'session'>>): Promise<void>
+  /** Removes and returns it, so the step that completes a request runs once. */
+  take(handleHash: string): Promise<PendingAuthorization | undefined>
+}
+
+export interface AuthorizationCode {
+  clientId: string
+  redirectUri: string
+  codeChallenge: string
+  scope: string
+  resource: string
+  userId: string
+  session: UpstreamSession
+}
+
+export type TokenResponse = Record<string, unknown> & { access_token: string; refresh_token?: string }
+
+export type Redemption =
+  | { outcome: 'issued'; response: TokenResponse; code: AuthorizationCode }
+  | { outcome: 'replayed'; response: TokenResponse }
+  | { outcome: 'reused'; code: AuthorizationCode; response: TokenResponse | undefined }
+
+export interface CodeStore {
+  create(codeHash: string, code: AuthorizationCode, ttlSeconds: number): Promise<void>
+  /**
+   * Redeems a code atomically. `check` throws an OAuthError to refuse (the code stays
+   * unused); on success `respond` builds the answer, kept for `replaySeconds` so the same
+   * code with the same verifier gets it again, and the refresh token it carries is bound to
+   * the client in the same transaction. A missing or expired code resolves to undefined.
+   */
+  redeem(
+    codeHash: string,
+    verifierHash: string,
+    replaySeconds: number,
+    check: (code: AuthorizationCode) => void,
+    respond: (code: AuthorizationCode) => TokenResponse,
+  ): Promise<Redemption | undefined>
+}
+
+export interface RefreshGrant {
+  clientId: string
+  userId: string
+  scope: string
+  resource: string
+}
+
+export type RefreshClaim =
+  | { kind: 'claimed'; grant: RefreshGrant }
+  | { kind: 'replay'; response: TokenResponse }
+  /** Another request (maybe on another instance) is rotating it right now. */
+  | { kind: 'busy' }
+  /** Rotated longer ago than the replay window: a copy of it is in someone else's hands. */
+  | { kind: 'reused' }
+  | { kind: 'invalid'; reason: string }
+
+export interface RefreshTokenStore {
+  find(tokenHash: string): Promise<(RefreshGrant & { active: boolean }) | undefined>
+  claim(tokenHash: string, clientId: string, replaySeconds: number): Promise<RefreshClaim>
+  /** Records the rotation: the old token answers replays with `response` for a while. */
+  complete(tokenHash: string, response: TokenResponse, successorHash: string, grant: RefreshGrant): Promise<void>
+  /** Gives a claim back after a transient failure, so a retry can rotate. */
+  release(tokenHash: string): Promise<void>
+  revoke(tokenHash: string): Promise<void>
+}
+
+export interface ConsentStore {
+  /** True when the user already approved this client for at least `scope`. */
+  covers(userId: string, clientId: string, scope: string): Promise<boolean>
+  grant(userId: string, clientId: string, scope: string): Promise<void>
+}
+
+export interface MetadataDocumentCache {
+  get(url: string): Promise<ClientMetadata | undefined>
+  put(url: string, metadata: ClientMetadata, ttlSeconds: number): Promise<void>
+}
+
+export interface OAuthStore {
+  clients: ClientStore
+  authorizations: AuthorizationStore
+  codes: CodeStore
+  refreshTokens: RefreshTokenStore
+  consents: ConsentStore
+  metadataDocuments: MetadataDocumentCache
+  /** A server-wide secret, created on first use and the same for every instance. */
+  secret(name: string): Promise<Buffer>
+  /** Counts a hit in a fixed window and returns the count so far in it. */
+  hit(bucket: string, windowSeconds: number): Promise<number>
+  /**
+   * Deletes expired rows. Returns how many, and the Supabase sessions of requests and
+   * codes that expired unused, which the caller ends upstream.
+   */
+  sweep(): Promise<{ removed: number; abandonedSessions: UpstreamSession[] }>
+}

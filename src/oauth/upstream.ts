@@ -1,0 +1,130 @@
+import type { Config } from '../config.ts'
+
+/** A Supabase session as this server keeps and hands it on. */
+export interface UpstreamSession {
+  accessToken: string
+  refreshToken: string
+  /** Unix seconds. */
+  expiresAt: number
+  userId: string
+  email: string | undefined
+}
+
+/**
+ * Why Supabase Auth said no, in this server's words; Supabase's own text is never passed
+ * on. `credentials`: wrong email or password. `grant`: the refresh token or code is not
+ * (or no longer) valid. `unavailable`: timeout, network failure, 5xx or rate limit.
+ * `rejected`: any other refusal.
+ */
+export type UpstreamFailure = 'credentials' | 'unconfirmed' | 'grant' | 'unavailable' | 'rejected'
+
+export class UpstreamError extends Error {
+  readonly failure: UpstreamFailure
+  readonly status: number | undefined
+  constructor(failure: UpstreamFailure, status?: number) {
+    super(`Supabase Auth refused the request (${failure}${status ? `, HTTP ${status}` : ''})`)
+    this.name = 'UpstreamError'
+    this.failure = failure
+    this.status = status
+  }
+}
+
+export interface Upstream {
+  signInWithPassword(email: string, password: string): Promise<UpstreamSession>
+  refresh(refreshToken: string): Promise<UpstreamSession>
+  /** Exchanges the code of a social sign-in (GoTrue `grant_type=pkce`). */
+  exchangeCode(authCode: string, codeVerifier: string): Promise<UpstreamSession>
+  /** Ends the one session the access token belongs to. */
+  logout(accessToken: string): Promise<void>
+  /** Where the browser goes to sign in with a social provider. */
+  providerUrl(provider: string, redirectTo: string, codeChallenge: string): string
+}
+
+const GRANT_CODES = new Set([
+  'refresh_token_not_found', 'refresh_token_already_used', 'session_not_found', 'session_expired', 'flow_state_not_found',
+  'flow_state_expired', 'bad_code_verifier', 'user_banned', 'user_not_found', 'bad_jwt',
+])
+
+function classify(status: number, code: string | undefined): UpstreamFailure {
+  if (status >= 500 || status === 429 || status === 408) return 'unavailable'
+  if (code === 'invalid_credentials') return 'credentials'
+  if (code === 'email_not_confirmed') return 'unconfirmed'
+  if (code && GRANT_CODES.has(code)) return 'grant'
+  if (status === 404 || status === 401 || status === 403) return 'grant'
+  return 'rejected'
+}
+
+function toSession(body: any): UpstreamSession {
+  if (typeof body?.access_token !== 'string' || typeof body?.refresh_token !== 'string' || typeof body?.user?.id !== 'string') {
+    throw new UpstreamError('unavailable')
+  }
+  const expiresAt = Number(body.expires_at) || Math.floor(Date.now() / 1000) + (Number(body.expires_in) || 3600)
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    expiresAt,
+    userId: body.user.id,
+    email: typeof body.user.email === 'string' && body.user.email ? body.user.email : undefined,
+  }
+}
+
+/** The calls the authorization server makes to Supabase Auth, over plain fetch with a timeout. */
+export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>): Upstream {
+  const authUrl = `${config.effectiveSupabaseUrl}/auth/v1`
+
+  async function call(path: string, init: { body?: unknown; bearer?: string }): Promise<any> {
+    let response: Response
+    try {
+      response = await fetch(`${authUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          apikey: config.effectiveAnonKey,
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'x-supabase-api-version': '2024-01-01',
+          ...(init.bearer ? { authorization: `Bearer ${init.bearer}` } : {}),
+        },
+        body: JSON.stringify(init.body ?? {}),
+        signal: AbortSignal.timeout(config.upstreamTimeoutMs),
+        redirect: 'error',
+      })
+    } catch {
+      throw new UpstreamError('unavailable')
+    }
+    const text = await response.text().catch(() => '')
+    let body: any
+    try {
+      body = text ? JSON.parse(text) : {}
+    } catch {
+      body = {}
+    }
+    if (!response.ok) throw new UpstreamError(classify(response.status, body?.error_code ?? body?.code), response.status)
+    return body
+  }
+
+  return {
+    async signInWithPassword(email, password) {
+      return toSession(await call('/token?grant_type=password', { body: { email, password } }))
+    },
+    async refresh(refreshToken) {
+      return toSession(await call('/token?grant_type=refresh_token', { body: { refresh_token: refreshToken } }))
+    },
+    async exchangeCode(authCode, codeVerifier) {
+      return toSession(await call('/token?grant_type=pkce', { body: { auth_code: authCode, code_verifier: codeVerifier } }))
+    },
+    async logout(accessToken) {
+      try {
+        await call('/logout?scope=local', { bearer: accessToken })
+      } catch (error) {
+        // An already ended session is what logging out wants.
+        if (error instanceof UpstreamError && error.failure === 'grant') return
+        throw error
+      }
+    },
+    providerUrl(provider, redirectTo, codeChallenge) {
+      const url = new URL(`${authUrl}/authorize`)
+      url.search = new URLSearchParams({ provider, redirect_to: redirectTo, code_challenge: codeChallenge, code_challenge_method: 's256' }).toString()
+      return url.toString()
+    },
+  }
+}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto'
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import { createClient } from '@supabase/supabase-js'
+import { Browser, formOf } from './browser.ts'
+import type { TestServer } from '../helpers/server.ts'
+
+export const REDIRECT_URI = 'http://127.0.0.1:8976/callback'
+
+/** Signs a user up against the embedded auth with supabase-js. */
+export async function signUp(server: Pick<TestServer, 'config' | 'anonKey'>, email: string, password: string): Promise<string> {
+  const supabase = createClient(server.config.baseUrl, server.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+  const { data, error } = await supabase.auth.signUp({ email, password })
+  if (error || !data.user) throw new Error(`sign-up failed: ${error?.message}`)
+  return data.user.id
+}
+
+/** Asks the embedded auth who an access token belongs to, as any Supabase client would. */
+export async function supabaseUser(server: TestServer, accessToken: string): Promise<{ status: number; email?: string; id?: string }> {
+  const response = await fetch(`${server.config.baseUrl}/auth/v1/user`, { headers: { apikey: server.anonKey, authorization: `Bearer ${accessToken}` } })
+  const body: any = await response.json().catch(() => ({}))
+  return { status: response.status, email: body.email, id: body.id }
+}
+
+export interface SignInOutcome {
+  /** Where the last redirect pointed (the client's redirect URI with code or error). */
+  location: URL
+  consentShown: boolean
+}
+
+/**
+ * Walks the sign-in page a browser would see for `authorizeUrl`: the email-and-password
+ * form, then Approve on the consent page when it is shown.
+ */
+export async function signInThroughPages(browser: Browser, authorizeUrl: string, email: string, password: string, decision = 'approve'): Promise<SignInOutcome> {
+  const page = await browser.get(authorizeUrl)
+  if (page.status !== 200) {
+    const location = page.headers.get('location')
+    if (location) return { location: new URL(location), consentShown: false }
+    throw new Error(`the authorize page answered ${page.status}: ${await page.text()}`)
+  }
+  const base = new URL(authorizeUrl).origin
+  const signInForm = formOf(await page.text(), 'name="email"')
+  const signedIn = await browser.post(new URL(signInForm.action, base).toString(), { ...signInForm.fields, email, password })
+  if (signedIn.status === 303) return { location: new URL(signedIn.headers.get('location')!), consentShown: false }
+  if (signedIn.status !== 200) throw new Error(`sign-in answered ${signedIn.status}`)
+  const consent = formOf(await signedIn.text(), 'name="decision"')
+  const decided = await browser.post(new URL(consent.action, base).toString(), { ...consent.fields, decision })
+  if (decided.status !== 303) throw new Error(`the consent answered ${decided.status}`)
+  return { location: new URL(decided.headers.get('location')!), consentShown: true }
+}
+
+/**
+ * The client side as MCP clients ship it: an OAuthClientProvider for the SDK's `auth()`,
+ * whose "browser" signs in through the server's pages.
+ */
+export class TestOAuthProvider implements OAuthClientProvider {
+  information: OAuthClientInformationMixed | undefined
+  stored: OAuthTokens | undefined
+  verifier: string | undefined
+  expectedState: string | undefined
+  pendingCode: string | undefined
+  lastRedirect: URL | undefined
+  consentShown: boolean | undefined
+  readonly browser = new Browser()
+  readonly user: { email: string; password: string }
+  readonly metadataUrl: string | undefined
+  readonly metadata: Partial<OAuthClientMetadata>
+
+  constructor(user: { email: string; password: string }, options: { metadataUrl?: string; metadata?: Partial<OAuthClientMetadata> } = {}) {
+    this.user = user
+    this.metadataUrl = options.metadataUrl
+    this.metadata = options.metadata ?? {}
+  }
+  get redirectUrl() {
+    return REDIRECT_URI
+  }
+  get clientMetadataUrl() {
+    return this.metadataUrl
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: 'Test MCP client',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      ...this.metadata,
+    }
+  }
+  state() {
+    this.expectedState = randomBytes(16).toString('base64url')
+    return this.expectedState
+  }
+  clientInformation() {
+    return this.information
+  }
+  saveClientInformation(information: OAuthClientInformationMixed) {
+    this.information = information
+  }
+  tokens() {
+    return this.stored
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.stored = tokens
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier
+  }
+  codeVerifier() {
+    if (!this.verifier) throw new Error('no code verifier saved')
+    return this.verifier
+  }
+  async redirectToAuthorization(url: URL) {
+    const outcome = await signInThroughPages(this.browser, url.toString(), this.user.email, this.user.password)
+    this.lastRedirect = outcome.location
+    this.consentShown = outcome.consentShown
+    if (outcome.location.searchParams.get('state') !== this.expectedState) throw new Error('state mismatch')
+    const error = outcome.location.searchParams.get('error')
+    if (error) throw new Error(`authorization failed: ${error}`)
+    this.pendingCode = outcome.location.searchParams.get('code') ?? undefined
+  }
+}
