@@ -73,6 +73,22 @@ t.test('two instances on one PostgreSQL and one Redis serve as one', { skip: !da
     }
   })
 
+  t.test('legacy /sse sessions live in the instance that opened them (the balancer needs affinity for them)', async (t) => {
+    const { data } = await supabaseClient(a, EMBEDDED_ANON_KEY).auth.signInWithPassword({ email: 'ada@example.com', password: 'correct horse battery' })
+    const auth = { authorization: `Bearer ${data.session!.access_token}` }
+    const controller = new AbortController()
+    t.teardown(() => controller.abort())
+    const stream = await fetch(`${a}/sse`, { headers: { ...auth, accept: 'text/event-stream' }, signal: controller.signal })
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader()
+    let seen = ''
+    while (!/data: (\S+)/.test(seen)) seen += (await reader.read()).value ?? ''
+    const endpoint = /data: (\S+)/.exec(seen)![1]!
+    const ping = (base: string) =>
+      fetch(`${base}${endpoint}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) })
+    t.equal((await ping(a)).status, 202, 'the instance holding the stream takes its messages')
+    t.equal((await ping(b)).status, 404, 'another instance does not know the session')
+  })
+
   t.test('login rate limits are counted once for the whole service, in Redis', async (t) => {
     const attempt = (base: string) => post(base, '/auth/login', { email: 'mallory@example.com', password: 'wrong guess' })
     const statuses: number[] = []
