@@ -4,7 +4,7 @@ import formbody from '@fastify/formbody'
 import type { Config } from './config.ts'
 import { DatabaseUnavailableError, type Db } from './db/db.ts'
 import { healthRoutes } from './health.ts'
-import { loggerOptions } from './log.ts'
+import { lazyChildLogger, loggerOptions } from './log.ts'
 import { embeddedAuth } from './embedded-auth/plugin.ts'
 import { loadSigningKeys } from './embedded-auth/keys.ts'
 import { authorizationServerMetadata } from './embedded-auth/oauth-server/routes.ts'
@@ -37,6 +37,7 @@ declare module 'fastify' {
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',

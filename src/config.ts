@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { parse as parseDotenv } from 'dotenv'
 import { readFileSync } from 'node:fs'
 import envSchema from 'env-schema'
+import { isLoopback } from './http/loopback.ts'
 
 export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
 export type AuthModeName = (typeof AUTH_MODES)[number]
@@ -37,6 +38,11 @@ export interface Config {
   upstreamTimeoutMs: number
   /** Login attempts allowed per client address and, separately, per email in each window. */
   loginRateLimit: { max: number; windowMs: number }
+  /**
+   * Benchmarks only: serves `/bench/mcp`, the MCP endpoint with NO authentication, as a fixed
+   * user, to measure what authentication costs. Refused unless HOST is loopback.
+   */
+  benchUnauthenticatedMcp: boolean
   embeddedAuth: {
     enabled: boolean
     disableSignup: boolean
@@ -120,6 +126,7 @@ const schema = {
     UPSTREAM_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 5000 },
     LOGIN_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
     LOGIN_RATE_LIMIT_WINDOW: { type: 'string', default: '1 minute' },
+    BENCH_UNAUTHENTICATED_MCP: { type: 'boolean', default: false },
     AUTH_DISABLE_SIGNUP: { type: 'boolean', default: false },
     AUTH_AUTOCONFIRM: { type: 'boolean', default: true },
     AUTH_SITE_URL: { type: 'string' },
@@ -151,6 +158,7 @@ const ACCEPTS: Record<string, string> = {
   AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
   AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
   TRUST_PROXY: 'true or false',
+  BENCH_UNAUTHENTICATED_MCP: 'true or false (benchmarks only, with a loopback HOST)',
   AUTH_DISABLE_SIGNUP: 'true or false',
   AUTH_AUTOCONFIRM: 'true or false',
   AUTH_OAUTH_SERVER_ENABLED: 'true or false',
@@ -276,6 +284,9 @@ export function loadConfig(
   if (loginWindowMs === undefined) {
     problems.push(`LOGIN_RATE_LIMIT_WINDOW: accepts a duration such as "1 minute", "30 s" or "2 hours" (got "${raw.LOGIN_RATE_LIMIT_WINDOW}")`)
   }
+  if (raw.BENCH_UNAUTHENTICATED_MCP === true && !isLoopback(raw.HOST)) {
+    problems.push(`BENCH_UNAUTHENTICATED_MCP: serves the tools without authentication, so it is refused unless HOST is a loopback address (got "${raw.HOST}"); never set it in production`)
+  }
   if (problems.length) throw new ConfigError([...new Set(problems)])
 
   return {
@@ -301,6 +312,7 @@ export function loadConfig(
     tokenValidation: raw.TOKEN_VALIDATION,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     loginRateLimit: { max: raw.LOGIN_RATE_LIMIT_MAX, windowMs: loginWindowMs! },
+    benchUnauthenticatedMcp: raw.BENCH_UNAUTHENTICATED_MCP === true,
     embeddedAuth: {
       enabled: supabaseUrl === undefined,
       disableSignup: raw.AUTH_DISABLE_SIGNUP,

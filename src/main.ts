@@ -22,6 +22,7 @@ function banner(config: Config, url: string, dbKind: string): string {
     lines.push(`  anon key  : ${config.effectiveAnonKey}`)
     lines.push('  add a user: npm run user -- add you@example.com')
   }
+  if (config.benchUnauthenticatedMcp) lines.push('  WARNING   : BENCH_UNAUTHENTICATED_MCP is set: /bench/mcp serves the tools without authentication (benchmarks only)')
   return lines.join('\n')
 }
 

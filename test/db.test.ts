@@ -88,6 +88,17 @@ for (const backend of backends()) {
       t.equal(result.rowCount, 1, 'rowCount counts changed rows')
     })
 
+    t.test('transaction settings arrive exactly as given and last for that transaction only', async (t) => {
+      const awkward = JSON.stringify({ quote: "it's", backslash: 'a\\b\\\'', newline: 'x\ny', unicode: 'é😀', nul: '\u0000' })
+      const seen = await db.transaction((tx) => tx.query("select current_setting('atoms.probe', true) as probe, current_setting('atoms.other', true) as other"), {
+        settings: { 'atoms.probe': awkward, 'atoms.other': "'; select 1; --" },
+      })
+      t.equal(seen.rows[0]!.probe, awkward, 'quotes, backslashes and any character come through unchanged')
+      t.equal(seen.rows[0]!.other, "'; select 1; --", 'a value cannot end its literal')
+      const after = await db.query("select coalesce(current_setting('atoms.probe', true), '') as probe")
+      t.equal(after.rows[0]!.probe, '', 'gone after the transaction')
+    })
+
     t.test('ping', async (t) => {
       await t.resolves(db.ping())
     })

@@ -18,7 +18,7 @@ export interface ServerProcess {
  * Starts `node src/main.ts` as its own process on a free loopback port, with a fresh data
  * folder unless one is given, and resolves once `/ready` answers 200.
  */
-export async function spawnServer(env: Record<string, string> = {}, options: { dataDir?: string; timeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string> = {}, options: { dataDir?: string; timeoutMs?: number; pollMs?: number } = {}): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort()
   const ownDataDir = !options.dataDir && !env.DATA_DIR
   const dataDir = options.dataDir ?? env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atoms-mcp-proc-'))
@@ -42,7 +42,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: { d
       child.kill('SIGKILL')
       throw new Error(`server not ready after ${options.timeoutMs ?? 60_000} ms:\n${output}`)
     }
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 50))
   }
   return {
     url,

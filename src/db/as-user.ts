@@ -7,9 +7,18 @@ import type { Db, Queryable } from './db.ts'
  * row-level security decides what the statements may see and change.
  */
 export function asUser<T>(db: Db, user: UserContext, work: (tx: Queryable) => Promise<T>): Promise<T> {
-  const claims = { ...user.claims, sub: user.userId, role: 'authenticated' }
-  return db.transaction(async (tx) => {
-    await tx.query(`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', $1, true)`, [JSON.stringify(claims)])
-    return work(tx)
-  })
+  return db.transaction(work, { settings: { role: 'authenticated', 'request.jwt.claims': claimsJson(user) } })
+}
+
+// A UserContext stands for one verified token and is reused while that token is cached, so
+// its claims are serialised once.
+const serialisedClaims = new WeakMap<UserContext, string>()
+
+function claimsJson(user: UserContext): string {
+  let json = serialisedClaims.get(user)
+  if (json === undefined) {
+    json = JSON.stringify({ ...user.claims, sub: user.userId, role: 'authenticated' })
+    serialisedClaims.set(user, json)
+  }
+  return json
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
-import { DatabaseUnavailableError, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 /** A closed PGlite is an unavailable database (503), not a bad statement (500). */
 function translate(pg: PGlite) {
@@ -76,7 +76,13 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
     kind: 'pglite',
     query: root.query,
     exec: root.exec,
-    transaction: (work) => pg.transaction((tx) => work(wrap(pg, tx))).catch(translate(pg)),
+    transaction: (work, options) =>
+      pg.transaction(async (tx) => {
+        // PGlite opens the transaction itself; a simple-protocol statement is still one call
+        // into the database where a parameterised one is six.
+        if (options?.settings) await tx.exec(setLocalStatement(options.settings))
+        return work(wrap(pg, tx))
+      }).catch(translate(pg)),
     async ping() {
       await root.query('select 1')
     },

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { DatabaseUnavailableError, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 // Codes that mean "the server is not there", as opposed to a bad statement.
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'])
@@ -38,7 +38,7 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     kind: 'postgres',
     query: root.query,
     exec: root.exec,
-    async transaction(work) {
+    async transaction(work, options) {
       const client = await pool.connect().catch(translate)
       // A checked-out client whose server goes away emits 'error', which would end the
       // process without a listener; the statement in progress fails on its own.
@@ -47,7 +47,8 @@ export async function openPostgres(connectionString: string, options: { max?: nu
       client.on('error', onLost)
       const session = wrap(client)
       try {
-        await session.exec('begin')
+        // One round trip opens the transaction and sets its settings.
+        await session.exec(options?.settings ? `begin; ${setLocalStatement(options.settings)}` : 'begin')
         const result = await work(session)
         await session.exec('commit')
         return result

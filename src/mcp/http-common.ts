@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DatabaseUnavailableError } from '../db/db.ts'
-import { JSONRPCMessageSchema, type JSONRPCMessage, type RequestInfo } from '@modelcontextprotocol/sdk/types.js'
+import type { JSONRPCMessage, RequestInfo } from '@modelcontextprotocol/sdk/types.js'
+import { isMessage } from './messages.ts'
 
 /** A JSON-RPC error object not tied to a request the server could read. */
 export function jsonRpcError(code: number, message: string, id: string | number | null = null) {
@@ -19,10 +20,25 @@ export function onlyUnavailable(responses: unknown[]): boolean {
   return responses.length > 0 && responses.every((r) => retryAfter(r) === DATABASE_UNAVAILABLE.data.retry_after_seconds)
 }
 
-/** What handlers may learn of the HTTP request (headers minus credentials). */
+/**
+ * What handlers may learn of the HTTP request (headers minus credentials). Built on first
+ * read: the tools never read it, and a URL and a header copy per request add up.
+ */
 export function requestInfoOf(request: FastifyRequest, baseUrl: string): RequestInfo {
-  const { authorization: _a, cookie: _c, apikey: _k, ...headers } = request.headers
-  return { headers, url: new URL(request.url, baseUrl) }
+  let headers: RequestInfo['headers'] | undefined
+  let url: URL | undefined
+  return {
+    get headers() {
+      if (!headers) {
+        const { authorization: _a, cookie: _c, apikey: _k, ...rest } = request.headers
+        headers = rest
+      }
+      return headers
+    },
+    get url() {
+      return (url ??= new URL(request.url, baseUrl))
+    },
+  }
 }
 
 /**
@@ -64,10 +80,9 @@ export function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
   if (items.length === 0) return undefined
   const messages: JSONRPCMessage[] = []
   for (const item of items) {
-    const parsed = JSONRPCMessageSchema.safeParse(item)
-    if (!parsed.success) return undefined
-    // The parsed copy drops unknown keys; the original keeps what the client sent.
-    messages.push(item as JSONRPCMessage)
+    if (!isMessage(item)) return undefined
+    // The original keeps what the client sent (a parsed copy would drop unknown keys).
+    messages.push(item)
   }
   return messages
 }

@@ -4,7 +4,6 @@ import {
   CallToolRequestSchema,
   ErrorCode,
   isJSONRPCNotification,
-  isJSONRPCRequest,
   ListToolsRequestSchema,
   McpError,
   type CallToolResult,
@@ -17,6 +16,7 @@ import { DatabaseUnavailableError, type Db } from '../db/db.ts'
 import { EntityError } from '../entities/errors.ts'
 import { NotAuthenticatedError, userFromAuthInfo } from './auth-info.ts'
 import { DATABASE_UNAVAILABLE } from './http-common.ts'
+import { isRequest, plainToolCallParams, type ToolCallParams } from './messages.ts'
 import { registerResources } from './resources.ts'
 import { RequestTransport } from './request-transport.ts'
 import { ToolRegistry } from './tool-registry.ts'
@@ -77,15 +77,15 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
   }
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.descriptors }))
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const name = request.params.name
+  const callTool = async ({ name, arguments: args }: ToolCallParams, authInfo: AuthInfo | undefined): Promise<CallToolResult> => {
     try {
-      return toolResult(await registry.call(name, request.params.arguments, () => userFromAuthInfo(extra.authInfo)))
+      return toolResult(await registry.call(name, args, () => userFromAuthInfo(authInfo)))
     } catch (error) {
       if (isUserError(error)) return { content: [{ type: 'text', text: error.message }], isError: true }
       throw unexpected(error, `tool ${name}`)
     }
-  })
+  }
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(request.params, extra.authInfo))
 
   registerResources(server, deps.db, unexpected)
 
@@ -95,12 +95,27 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
   return {
     registry,
     async dispatch(message, options = {}) {
-      const extra = { authInfo: options.authInfo, requestInfo: options.requestInfo }
-      if (isJSONRPCRequest(message)) return transport.request(message, extra, options.onNotification)
-      // A cancellation names the caller's own request ids, which on this shared server could
-      // be another caller's internal ids; it is dropped. Replies from clients have no use here.
-      if (isJSONRPCNotification(message) && message.method !== 'notifications/cancelled') transport.notify(message, extra)
-      return undefined
+      if (!isRequest(message)) {
+        // A cancellation names the caller's own request ids, which on this shared server could
+        // be another caller's internal ids; it is dropped. Replies from clients have no use here.
+        if (isJSONRPCNotification(message) && message.method !== 'notifications/cancelled') {
+          transport.notify(message, { authInfo: options.authInfo, requestInfo: options.requestInfo })
+        }
+        return undefined
+      }
+      // The hot path: a plain tool call goes straight to its handler, skipping the SDK's
+      // per-request work (three schema parses, an AbortController, id rewriting) whose only
+      // outcome here would be the same reply, in the same shape as the SDK builds it.
+      const call = plainToolCallParams(message)
+      if (call) {
+        try {
+          return { result: await callTool(call, options.authInfo), jsonrpc: '2.0', id: message.id }
+        } catch (error) {
+          const { code, message: text, data } = error as McpError
+          return { jsonrpc: '2.0', id: message.id, error: { code, message: text, ...(data !== undefined ? { data } : {}) } }
+        }
+      }
+      return transport.request(message, { authInfo: options.authInfo, requestInfo: options.requestInfo }, options.onNotification)
     },
     close: () => server.close(),
   }

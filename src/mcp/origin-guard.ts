@@ -1,20 +1,28 @@
-import { isIP } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
+import { isLoopback } from '../http/loopback.ts'
 
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
+export { isLoopback }
 
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '')
-  return LOOPBACK_NAMES.has(host) || (isIP(bare) === 4 && bare.startsWith('127.')) || bare === '::1'
-}
-
-function hostnameOf(value: string): string | undefined {
+function parseHostname(value: string): string | undefined {
   try {
     return new URL(value.includes('://') ? value : `http://${value}`).hostname
   } catch {
     return undefined
   }
+}
+
+// A server sees few distinct Host and Origin values; parsing each of them once, not once per
+// request, keeps a URL parse off every call. Bounded, so odd values cannot grow it.
+const MAX_REMEMBERED_HOSTS = 256
+const hostnames = new Map<string, string | undefined>()
+
+function hostnameOf(value: string): string | undefined {
+  if (hostnames.has(value)) return hostnames.get(value)
+  const hostname = parseHostname(value)
+  if (hostnames.size >= MAX_REMEMBERED_HOSTS) hostnames.clear()
+  hostnames.set(value, hostname)
+  return hostname
 }
 
 /**

@@ -5,7 +5,8 @@ import { legacySseRoutes } from './legacy-sse.ts'
 import { createMcpCore } from './mcp-server.ts'
 import { originGuard } from './origin-guard.ts'
 import { restRoutes } from './rest.ts'
-import { streamableHttpRoutes } from './streamable-http.ts'
+import { streamableHttpRoutes, unauthenticatedBenchRoute } from './streamable-http.ts'
+import { BENCH_USER } from './bench-user.ts'
 
 export interface McpPluginOptions {
   db: Db
@@ -28,4 +29,9 @@ export async function mcpPlugin(app: FastifyInstance, options: McpPluginOptions)
   await app.register(streamableHttpRoutes, routeOptions)
   await app.register(legacySseRoutes, routeOptions)
   await app.register(restRoutes, routeOptions)
+  if (config.benchUnauthenticatedMcp) {
+    // Config refuses this switch unless HOST is loopback; it is still said loudly at every start.
+    app.log.error('BENCH_UNAUTHENTICATED_MCP is set: POST /bench/mcp serves the tools WITHOUT authentication, as a fixed user. Benchmarks only; never set it in production.')
+    await app.register(unauthenticatedBenchRoute, { ...routeOptions, user: BENCH_USER })
+  }
 }

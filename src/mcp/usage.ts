@@ -23,10 +23,9 @@ export class UsageCounter {
     this.#now = options.now ?? Date.now
   }
 
-  hit(userId: string): UsageSnapshot {
-    const window = this.#current(userId)
-    window.count += 1
-    return this.#snapshot(window)
+  /** Counts one call; the snapshot (a date string) is built only when `peek` asks for it. */
+  hit(userId: string): void {
+    this.#current(userId).count += 1
   }
 
   peek(userId: string): UsageSnapshot {

@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose'
 import { InvalidTokenError } from '../errors.ts'
 import { tokenHash } from '../token-hash.ts'
+import { TokenCache } from '../token-cache.ts'
 import { TtlLru } from '../ttl-lru.ts'
 import { verifiedTokenFromClaims, type VerifiedToken } from '../user-context.ts'
 import type { KeyStore } from './key-store.ts'
@@ -29,22 +30,24 @@ export class LocalJwtVerifier implements TokenVerifier {
   readonly #keys: KeyStore
   readonly #expected: ExpectedClaims
   readonly #now: () => number
-  readonly #verified: TtlLru<VerifiedToken>
+  readonly #verified: TokenCache<VerifiedToken>
   readonly #ended: TtlLru<true>
 
   constructor(keys: KeyStore, options: LocalJwtOptions) {
     this.#keys = keys
     this.#expected = { issuer: options.issuer, audience: options.audience }
     this.#now = options.now ?? Date.now
-    this.#verified = new TtlLru(options.maxCacheEntries ?? 10_000, this.#now)
+    this.#verified = new TokenCache(options.maxCacheEntries ?? 10_000, this.#now)
     this.#ended = new TtlLru(options.maxCacheEntries ?? 10_000, this.#now)
   }
 
   async verify(token: string): Promise<VerifiedToken> {
+    // A token this instance ended is never in the cache: `forget` drops it and it is not
+    // cached again (see below), so a hit needs no look at `#ended`.
+    const cached = this.#verified.get(token)
+    if (cached) return cached
     const hash = tokenHash(token)
     if (this.#ended.get(hash)) throw new InvalidTokenError(REFUSAL.ended)
-    const cached = this.#verified.get(hash)
-    if (cached) return cached
 
     const { header } = decodeToken(token)
     checkAlgorithm(header)
@@ -59,13 +62,14 @@ export class LocalJwtVerifier implements TokenVerifier {
     }
     checkClaims(claims, this.#expected, this.#now() / 1000)
     const verified = verifiedTokenFromClaims(claims, token)
-    this.#verified.set(hash, verified, verified.expiresAt * 1000 - this.#now())
+    // A logout through this instance may have landed while the signature was checked.
+    if (this.#ended.get(hash)) throw new InvalidTokenError(REFUSAL.ended)
+    this.#verified.set(token, verified, verified.expiresAt * 1000 - this.#now())
     return verified
   }
 
   forget(token: string, expiresAt: number): void {
-    const hash = tokenHash(token)
-    this.#verified.delete(hash)
-    this.#ended.set(hash, true, (expiresAt + CLOCK_LEEWAY_SECONDS) * 1000 - this.#now())
+    this.#verified.delete(token)
+    this.#ended.set(tokenHash(token), true, (expiresAt + CLOCK_LEEWAY_SECONDS) * 1000 - this.#now())
   }
 }

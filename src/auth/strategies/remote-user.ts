@@ -1,6 +1,6 @@
 import { InvalidTokenError } from '../errors.ts'
 import { tokenHash } from '../token-hash.ts'
-import { TtlLru } from '../ttl-lru.ts'
+import { TokenCache } from '../token-cache.ts'
 import { verifiedTokenFromClaims, type VerifiedToken } from '../user-context.ts'
 import type { SupabaseGateway } from '../../supabase/gateway.ts'
 import { REFUSAL, checkAlgorithm, checkClaims, decodeToken, type ExpectedClaims } from './token-claims.ts'
@@ -27,25 +27,26 @@ export class RemoteUserVerifier implements TokenVerifier {
   readonly #gateway: SupabaseGateway
   readonly #options: RemoteUserOptions
   readonly #now: () => number
-  readonly #answers: TtlLru<Answer>
+  readonly #answers: TokenCache<Answer>
   readonly #inFlight = new Map<string, Promise<Answer>>()
 
   constructor(gateway: SupabaseGateway, options: RemoteUserOptions) {
     this.#gateway = gateway
     this.#options = options
     this.#now = options.now ?? Date.now
-    this.#answers = new TtlLru(options.maxCacheEntries ?? 10_000, this.#now)
+    this.#answers = new TokenCache(options.maxCacheEntries ?? 10_000, this.#now)
   }
 
   async verify(token: string): Promise<VerifiedToken> {
-    // Refuse what Supabase would refuse anyway (or does not check) without asking it.
-    const { header, claims } = decodeToken(token)
-    checkAlgorithm(header)
-    checkClaims(claims, this.#options, this.#now() / 1000)
-
-    const hash = tokenHash(token)
-    let answer = this.#answers.get(hash)
+    // A remembered answer is about this very token, whose claims were checked when it was
+    // asked about, and it is forgotten by the token's expiry at the latest.
+    let answer = this.#answers.get(token)
     if (!answer) {
+      const hash = tokenHash(token)
+      // Refuse what Supabase would refuse anyway (or does not check) without asking it.
+      const { header, claims } = decodeToken(token)
+      checkAlgorithm(header)
+      checkClaims(claims, this.#options, this.#now() / 1000)
       let pending = this.#inFlight.get(hash)
       if (!pending) {
         pending = this.#ask(token, claims).finally(() => this.#inFlight.delete(hash))
@@ -58,23 +59,22 @@ export class RemoteUserVerifier implements TokenVerifier {
   }
 
   forget(token: string): void {
-    this.#answers.delete(tokenHash(token))
+    this.#answers.delete(token)
   }
 
   async #ask(token: string, claims: Record<string, unknown>): Promise<Answer> {
     // An outage throws here and is never cached: the next request asks again.
     const result = await this.#gateway.getUser(token)
-    const hash = tokenHash(token)
     if (!result.ok) {
       const answer: Answer = { ok: false, message: refusalMessage(result.code) }
-      this.#answers.set(hash, answer, Math.min(REFUSAL_MEMORY_MS, this.#options.cacheTtlSeconds * 1000))
+      this.#answers.set(token, answer, Math.min(REFUSAL_MEMORY_MS, this.#options.cacheTtlSeconds * 1000))
       return answer
     }
     const verified = verifiedTokenFromClaims({ ...claims, role: claims.role ?? result.user.role }, token)
     verified.userId = result.user.id
     verified.email = result.user.email ?? verified.email
     const ttlMs = Math.min(this.#options.cacheTtlSeconds * 1000, verified.expiresAt * 1000 - this.#now())
-    this.#answers.set(hash, { ok: true, verified }, ttlMs)
+    this.#answers.set(token, { ok: true, verified }, ttlMs)
     return { ok: true, verified }
   }
 }
