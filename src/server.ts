@@ -32,7 +32,14 @@ export async function startServer(config: Config, deps: Partial<AppDeps> = {}): 
     url: `http://${config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host}:${port}`,
     close() {
       closing ??= (async () => {
-        await app.close()
+        // Keep-alive connections still busy when closing begins go idle one by one later;
+        // each is closed as it does, or it would hold the shutdown until its timeout.
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+        try {
+          await app.close()
+        } finally {
+          clearInterval(sweep)
+        }
         if (!deps.db) await db.close()
       })()
       return closing

@@ -40,7 +40,7 @@ for (const backend of backends()) {
       const tables = await db.query<{ table_name: string }>(
         "select table_name from information_schema.tables where table_schema = 'embedded_auth' order by table_name",
       )
-      t.same(tables.rows.map((r) => r.table_name), ['flow_states', 'identities', 'oauth_authorizations', 'oauth_clients', 'oauth_consents', 'refresh_tokens', 'sessions', 'users'], 'the embedded auth tables exist')
+      t.same(tables.rows.map((r) => r.table_name), ['flow_states', 'identities', 'oauth_authorizations', 'oauth_clients', 'oauth_consents', 'refresh_tokens', 'sessions', 'signing_keys', 'users'], 'the embedded auth tables exist')
       t.same(await migrate(db), [], 'a second run applies nothing')
       t.same(await recorded(db), all, 'and records nothing new')
     })

@@ -5,7 +5,7 @@ import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, t
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'])
 
 function translate(error: any): never {
-  if (UNAVAILABLE.has(error?.code) || /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end/i.test(error?.message ?? '')) {
+  if (UNAVAILABLE.has(error?.code) || /Connection terminated|timeout exceeded when trying to connect|Cannot use a pool after calling end|encountered a connection error and is not queryable/i.test(error?.message ?? '')) {
     throw new DatabaseUnavailableError(error)
   }
   throw error
@@ -40,17 +40,25 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     exec: root.exec,
     async transaction(work, options) {
       const client = await pool.connect().catch(translate)
+      // A checked-out client whose server goes away emits 'error', which would end the
+      // process without a listener; the statement in progress fails on its own.
+      let lost: Error | undefined
+      const onLost = (error: Error) => (lost = error)
+      client.on('error', onLost)
+      const session = wrap(client)
       try {
         // One round trip opens the transaction and sets its settings.
-        await client.query(options?.settings ? `begin; ${setLocalStatement(options.settings)}` : 'begin')
-        const result = await work(wrap(client))
-        await client.query('commit')
+        await session.exec(options?.settings ? `begin; ${setLocalStatement(options.settings)}` : 'begin')
+        const result = await work(session)
+        await session.exec('commit')
         return result
       } catch (error) {
         await client.query('rollback').catch(() => {})
         throw error
       } finally {
-        client.release()
+        client.off('error', onLost)
+        // A lost connection is destroyed rather than handed to the next caller.
+        client.release(lost)
       }
     },
     async ping() {

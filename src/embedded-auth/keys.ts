@@ -2,6 +2,7 @@ import { createHmac, randomUUID, hkdfSync } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair, importJWK, type JWK, type CryptoKey } from 'jose'
+import type { Queryable } from '../db/db.ts'
 
 export interface SigningKeys {
   kid: string
@@ -31,39 +32,80 @@ export class SigningKeyFileError extends Error {
   }
 }
 
-function readStoredKey(file: string): { kid: string; privateJwk: JWK } {
+interface StoredKey {
+  kid: string
+  privateJwk: JWK
+}
+
+/** The reason a stored key is unusable, or undefined when it holds a P-256 private key and its kid. */
+function storedKeyDefect(stored: any): string | undefined {
+  const jwk = stored?.privateJwk
+  if (typeof stored?.kid !== 'string' || jwk?.kty !== 'EC' || jwk?.crv !== 'P-256' || typeof jwk?.d !== 'string' || typeof jwk?.x !== 'string' || typeof jwk?.y !== 'string') {
+    return 'it does not hold a P-256 private key and its kid'
+  }
+  return undefined
+}
+
+function readStoredKey(file: string): StoredKey {
   let stored: any
   try {
     stored = JSON.parse(readFileSync(file, 'utf8'))
   } catch (error) {
     throw new SigningKeyFileError(file, (error as Error).message)
   }
-  const jwk = stored?.privateJwk
-  if (typeof stored?.kid !== 'string' || jwk?.kty !== 'EC' || jwk?.crv !== 'P-256' || typeof jwk?.d !== 'string' || typeof jwk?.x !== 'string' || typeof jwk?.y !== 'string') {
-    throw new SigningKeyFileError(file, 'it does not hold a P-256 private key and its kid')
-  }
+  const defect = storedKeyDefect(stored)
+  if (defect) throw new SigningKeyFileError(file, defect)
   return stored
 }
 
+async function newStoredKey(): Promise<StoredKey> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true })
+  return { kid: randomUUID(), privateJwk: await exportJWK(privateKey) }
+}
+
+function readOrCreateKeyFile(dataDir: string, file: string, created: StoredKey): StoredKey {
+  if (existsSync(file)) return readStoredKey(file)
+  mkdirSync(dataDir, { recursive: true })
+  // Write then rename, so a crash never leaves a half-written key behind.
+  writeFileSync(`${file}.tmp`, JSON.stringify(created, null, 2), { mode: 0o600 })
+  renameSync(`${file}.tmp`, file)
+  return created
+}
+
+const KEY_ROW = 'current'
+const KEY_TABLE = 'embedded_auth.signing_keys'
+
 /**
- * Loads the ES256 signing key from the data folder, creating it on first start. Keeping it
- * there is what lets tokens issued before a restart verify against the JWKS after it.
+ * The key row shared by every instance on one database. Concurrent first starts race on
+ * an insert that keeps whichever row came first, then all read that row. A key file left
+ * by an earlier single-instance deployment is adopted, so its sessions outlive the move.
  */
-export async function loadSigningKeys(dataDir: string): Promise<SigningKeys> {
+async function readOrCreateKeyRow(db: Queryable, file: string, created: StoredKey): Promise<StoredKey> {
+  const candidate = existsSync(file) ? readStoredKey(file) : created
+  await db.query(`insert into ${KEY_TABLE} (name, kid, private_jwk) values ($1, $2, $3) on conflict (name) do nothing`, [
+    KEY_ROW,
+    candidate.kid,
+    JSON.stringify(candidate.privateJwk),
+  ])
+  const { rows } = await db.query<{ kid: string; private_jwk: JWK }>(`select kid, private_jwk from ${KEY_TABLE} where name = $1`, [KEY_ROW])
+  const stored = { kid: rows[0]?.kid, privateJwk: rows[0]?.private_jwk }
+  const defect = storedKeyDefect(stored)
+  if (defect) throw new SigningKeyFileError(`the row '${KEY_ROW}' of ${KEY_TABLE}`, defect)
+  return stored as StoredKey
+}
+
+/**
+ * Loads the ES256 signing key, creating it on first start. Keeping it is what lets tokens
+ * issued before a restart verify against the JWKS after it. With `sharedDb` (a PostgreSQL
+ * server several instances may share) it lives in the database, so they all sign alike;
+ * otherwise in the data folder.
+ */
+export async function loadSigningKeys(dataDir: string, sharedDb?: Queryable): Promise<SigningKeys> {
   const file = join(dataDir, KEY_FILE)
-  let stored: { kid: string; privateJwk: JWK }
-  if (existsSync(file)) {
-    stored = readStoredKey(file)
-  } else {
-    const { privateKey } = await generateKeyPair('ES256', { extractable: true })
-    stored = { kid: randomUUID(), privateJwk: await exportJWK(privateKey) }
-    mkdirSync(dataDir, { recursive: true })
-    // Write then rename, so a crash never leaves a half-written key behind.
-    writeFileSync(`${file}.tmp`, JSON.stringify(stored, null, 2), { mode: 0o600 })
-    renameSync(`${file}.tmp`, file)
-  }
+  const created = await newStoredKey()
+  const stored = sharedDb ? await readOrCreateKeyRow(sharedDb, file, created) : readOrCreateKeyFile(dataDir, file, created)
   const privateKey = (await importJWK({ ...stored.privateJwk, alg: 'ES256' }, 'ES256').catch((error: Error) => {
-    throw new SigningKeyFileError(file, error.message)
+    throw new SigningKeyFileError(sharedDb ? KEY_TABLE : file, error.message)
   })) as CryptoKey
   const { d: _private, ...publicPart } = stored.privateJwk
   const publicJwk: JWK = { alg: 'ES256', crv: publicPart.crv, key_ops: ['verify'], kid: stored.kid, kty: 'EC', use: 'sig', x: publicPart.x, y: publicPart.y }

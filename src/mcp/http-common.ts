@@ -8,6 +8,18 @@ export function jsonRpcError(code: number, message: string, id: string | number 
   return { jsonrpc: '2.0' as const, id, error: { code, message } }
 }
 
+/** The JSON-RPC error data marking an answer the database's absence caused: retry shortly. */
+export const DATABASE_UNAVAILABLE = { message: 'the database cannot be reached; retry shortly', data: { retry_after_seconds: 5 } }
+
+/**
+ * True when every answer is that error: the HTTP status is then 503 with Retry-After, as
+ * for any other route, so clients and load balancers know to retry.
+ */
+export function onlyUnavailable(responses: unknown[]): boolean {
+  const retryAfter = (r: unknown) => (r as { error?: { data?: { retry_after_seconds?: unknown } } })?.error?.data?.retry_after_seconds
+  return responses.length > 0 && responses.every((r) => retryAfter(r) === DATABASE_UNAVAILABLE.data.retry_after_seconds)
+}
+
 /**
  * What handlers may learn of the HTTP request (headers minus credentials). Built on first
  * read: the tools never read it, and a URL and a header copy per request add up.
@@ -78,7 +90,7 @@ export function parseMessages(body: unknown): JSONRPCMessage[] | undefined {
 /** Errors before or around an MCP handler, answered as JSON-RPC errors with a fitting status. */
 export async function jsonRpcErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof DatabaseUnavailableError) {
-    return reply.code(503).header('retry-after', '5').send(jsonRpcError(-32603, 'the database cannot be reached; retry shortly'))
+    return reply.code(503).header('retry-after', String(DATABASE_UNAVAILABLE.data.retry_after_seconds)).send(jsonRpcError(-32603, DATABASE_UNAVAILABLE.message))
   }
   const { status, message, parse } = requestErrorStatus(error as FastifyError)
   if (status === 500) request.log.error({ err: error }, 'mcp request failed')

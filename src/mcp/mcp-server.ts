@@ -12,9 +12,10 @@ import {
   type RequestInfo,
 } from '@modelcontextprotocol/sdk/types.js'
 import pkg from '../../package.json' with { type: 'json' }
-import type { Db } from '../db/db.ts'
+import { DatabaseUnavailableError, type Db } from '../db/db.ts'
 import { EntityError } from '../entities/errors.ts'
 import { NotAuthenticatedError, userFromAuthInfo } from './auth-info.ts'
+import { DATABASE_UNAVAILABLE } from './http-common.ts'
 import { isRequest, plainToolCallParams, type ToolCallParams } from './messages.ts'
 import { registerResources } from './resources.ts'
 import { RequestTransport } from './request-transport.ts'
@@ -69,6 +70,8 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
   )
   const unexpected: Unexpected = (error, what) => {
     if (error instanceof McpError) return error
+    // An outage, not a fault of this call: /ready reports it, and the caller is told to retry.
+    if (error instanceof DatabaseUnavailableError) return new McpError(ErrorCode.InternalError, DATABASE_UNAVAILABLE.message, DATABASE_UNAVAILABLE.data)
     deps.logError(error, what)
     return new McpError(ErrorCode.InternalError, `${what} failed unexpectedly; try again later`)
   }

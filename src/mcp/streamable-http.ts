@@ -6,7 +6,7 @@ import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
 import type { McpCore } from './mcp-server.ts'
 import { isRequest } from './messages.ts'
-import { jsonRpcError, jsonRpcErrorHandler, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
+import { DATABASE_UNAVAILABLE, jsonRpcError, jsonRpcErrorHandler, onlyUnavailable, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
 
 /** The versions of the Streamable HTTP transport; the 2024-11-05 transport is at /sse. */
 export const STREAMABLE_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26']
@@ -86,6 +86,7 @@ function postRoute({ core, baseUrl }: StreamableHttpOptions, authenticate: Authe
     if (!wantsEventStream(request.headers.accept, requests)) {
       const responses = (await Promise.all(messages.map((m) => core.dispatch(m, dispatch)))).filter((r) => r !== undefined)
       if (reply.raw.destroyed) return reply
+      if (onlyUnavailable(responses)) reply.code(503).header('retry-after', String(DATABASE_UNAVAILABLE.data.retry_after_seconds))
       return reply.send(Array.isArray(request.body) ? responses : responses[0])
     }
 

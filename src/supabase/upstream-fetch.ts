@@ -1,4 +1,5 @@
 import { UpstreamUnavailableError } from '../auth/errors.ts'
+import { abortableFetch } from './http-request.ts'
 
 const DEFAULT_RETRY_AFTER_SECONDS = 5
 
@@ -17,7 +18,7 @@ export async function fetchUpstream(input: string | URL | Request, init: Request
   const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
   let response: Response
   try {
-    response = await fetch(input, { ...init, signal })
+    response = await abortableFetch(input, { ...init, signal })
   } catch (error) {
     const timedOut = deadline.aborted
     throw new UpstreamUnavailableError(timedOut ? `Supabase did not answer within ${timeoutMs} ms` : 'Supabase cannot be reached', DEFAULT_RETRY_AFTER_SECONDS, { cause: error })

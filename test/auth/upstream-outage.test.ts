@@ -34,14 +34,21 @@ async function stoppableSupabase(backend: Backend) {
 /** A port that accepts connections and never answers: Supabase hanging. */
 async function silentServer() {
   const sockets = new Set<Socket>()
+  let accepted = 0
   const server = createServer((socket) => {
+    accepted++
     sockets.add(socket)
+    // Reads (and drops) what arrives, so that the client closing the connection is seen.
+    socket.resume()
     socket.on('close', () => sockets.delete(socket))
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
   return {
     url: `http://127.0.0.1:${port}`,
+    /** Connections accepted so far, and those still open. */
+    accepted: () => accepted,
+    open: () => sockets.size,
     close: () => {
       for (const socket of sockets) socket.destroy()
       return new Promise<void>((resolve) => server.close(() => resolve()))
@@ -109,5 +116,14 @@ for (const backend of backends()) {
     t.equal(answer.status, 503)
     t.equal(answer.retryAfter, '5')
     t.match(answer.body.error_description, /did not answer within 300 ms/)
+
+    // No pile-up: callers presenting one token share one upstream check, each bounded by the timeout.
+    const before = silent.accepted()
+    const crowd = await Promise.all(Array.from({ length: 20 }, () => probe(bearer.config.baseUrl, grace.session.access_token)))
+    t.ok(crowd.every((a) => a.status === 503 && a.retryAfter === '5'), '20 concurrent callers each get 503 with Retry-After')
+    t.ok(silent.accepted() - before <= 1, `they cost at most one upstream connection (${silent.accepted() - before})`)
+    const deadline = Date.now() + 10_000
+    while (silent.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    t.equal(silent.open(), 0, 'no connection to the hanging upstream is left open')
   })
 }

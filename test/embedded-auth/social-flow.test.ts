@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { backends } from '../helpers/backends.ts'
 import { expectRedirect, readForm, signInThroughBrowser } from '../helpers/browser.ts'
 import { startTestServer } from '../helpers/server.ts'
+import { authCodeDigest } from '../../src/embedded-auth/flow-codes.ts'
 
 const APP = 'http://127.0.0.1:3999/auth/callback'
 const V2024 = { 'x-supabase-api-version': '2024-01-01', 'content-type': 'application/json' }
@@ -48,7 +49,7 @@ for (const backend of backends()) {
 
       const late = pkcePair()
       const lateCode = new URL((await signInThroughBrowser(authorizeUrl({ redirect_to: APP, code_challenge: late.challenge, code_challenge_method: 's256' }), { email: 'pkce@example.com' })).final).searchParams.get('code')!
-      await server.db.query("update embedded_auth.flow_states set created_at = now() - interval '10 minutes', auth_code_issued_at = now() - interval '10 minutes' where auth_code = $1", [lateCode])
+      await server.db.query("update embedded_auth.flow_states set created_at = now() - interval '10 minutes', auth_code_issued_at = now() - interval '10 minutes' where auth_code = $1", [authCodeDigest(lateCode)])
       const expired = await exchange(lateCode, late.verifier)
       t.equal(expired.status, 422)
       t.equal((await expired.json()).code, 'flow_state_expired', 'after 300 s the code has expired')

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import type { Db } from '../../src/db/db.ts'
 import { openPglite } from '../../src/db/pglite.ts'
 import { openPostgres } from '../../src/db/postgres.ts'
+import { createDatabase } from '../../scripts/lib/services.ts'
 import { seedPglite } from '../../scripts/lib/pglite-template.ts'
 
 export interface Backend {
@@ -34,31 +34,20 @@ const pglite: Backend = {
   },
 }
 
-let counter = 0
-
 /** Each call makes its own database on the test server, so test files never share state. */
 const postgres = (serverUrl: string): Backend => ({
   name: 'postgres',
   async create() {
-    const name = `atoms_test_${process.pid}_${Date.now().toString(36)}_${counter++}`
-    const admin = new pg.Client({ connectionString: serverUrl })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    const url = new URL(serverUrl)
-    url.pathname = `/${name}`
-    const db = await openPostgres(url.toString())
+    const database = await createDatabase(serverUrl, 'atoms_test')
+    const db = await openPostgres(database.url)
     const dataDir = tempDir()
     return {
       db,
-      url: url.toString(),
+      url: database.url,
       dataDir,
       async dispose() {
         await db.close().catch(() => {})
-        const cleanup = new pg.Client({ connectionString: serverUrl })
-        await cleanup.connect()
-        await cleanup.query(`drop database if exists ${name} with (force)`).catch(() => {})
-        await cleanup.end()
+        await database.drop()
         rmSync(dataDir, { recursive: true, force: true })
       },
     }

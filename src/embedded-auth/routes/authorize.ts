@@ -9,6 +9,7 @@ import { sessionResponse } from '../tokens.ts'
 import { findUserByEmail, findUserById, insertUser, linkIdentity, withIdentities, type UserRow } from '../users.ts'
 import { LOCAL_PROVIDER_PATH, readProviderCode } from './local-provider.ts'
 import { FLOW_STATE_TTL_SECONDS } from './token.ts'
+import { authCodeDigest } from '../flow-codes.ts'
 
 /** Providers GoTrue knows; the local sign-in page can stand in for any of them when enabled. */
 export const KNOWN_PROVIDERS = [
@@ -145,12 +146,15 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: Auth
 
     if (flow.auth_code) {
       // Mark the flow as signed in only if nobody else did in between: a state works once.
+      // The code is made now and only its digest kept; the one stored at /authorize marked
+      // the flow as PKCE and was never handed out.
+      const code = randomUUID()
       const updated = await ctx.db.query(
-        'update embedded_auth.flow_states set user_id = $2, auth_code_issued_at = now() where id = $1 and user_id is null',
-        [flow.id, user.id],
+        'update embedded_auth.flow_states set user_id = $2, auth_code = $3, auth_code_issued_at = now() where id = $1 and user_id is null',
+        [flow.id, user.id, authCodeDigest(code)],
       )
       if (updated.rowCount === 0) return fail('invalid_request', 'flow_state_already_used', 'Flow state already used')
-      return reply.redirect(withQuery(flow.redirect_to, { code: flow.auth_code }), 302)
+      return reply.redirect(withQuery(flow.redirect_to, { code }), 302)
     }
 
     const session = await ctx.db.transaction(async (tx) => {

