@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { sha256 } from '../crypto.ts'
 import type { Queryable } from '../db/db.ts'
 import { GoTrueError, validationFailed } from './errors.ts'
 import { refreshTokenFor } from './keys.ts'
@@ -28,7 +29,7 @@ interface RefreshTokenRow {
   updated_at: Date
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url')
+const hashToken = sha256
 
 export async function createSession(tx: Queryable, userId: string, method: string, oauth?: { clientId: string; scope: string }): Promise<SessionRow> {
   const amr: AmrEntry[] = [{ method, timestamp: Math.floor(Date.now() / 1000) }]

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { firstString, TTL, type OAuthContext } from './context.ts'
-import { pkcePair, randomToken, sha256 } from './crypto.ts'
+import { pkcePair, randomToken, sha256 } from '../crypto.ts'
 import { hashNonce } from './browser-binding.ts'
 import type { OAuthErrorCode } from './errors.ts'
 import { consentPage, errorPage, pageHeaders, signInPage, type PageClient } from './pages.ts'

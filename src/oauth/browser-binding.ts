@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { hmac, randomToken, safeEqual, sha256 } from './crypto.ts'
+import { hmac, randomToken, safeEqual, sha256 } from '../crypto.ts'
 
 /**
  * Ties an authorization request to the browser that started it: an HttpOnly, signed cookie

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { OAuthContext } from './context.ts'
-import { safeEqual, sha256 } from './crypto.ts'
+import { safeEqual, sha256 } from '../crypto.ts'
 import { InvalidClientError, InvalidRequestError } from './errors.ts'
 import type { ClientRecord } from './store/types.ts'
 

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { pkceMatches } from '../../crypto.ts'
 import type { Queryable } from '../../db/db.ts'
 import { OAuthServerError } from './errors.ts'
 import { hashSecret } from './clients.ts'
@@ -86,12 +87,6 @@ export async function deny(tx: Queryable, authorization: AuthorizationRow, userI
   return withParams(authorization.redirect_uri, { error: 'access_denied', error_description: 'User denied the request', state: authorization.state })
 }
 
-function pkceMatches(verifier: string, challenge: string, method: string): boolean {
-  const expected = method.toLowerCase() === 's256' ? createHash('sha256').update(verifier).digest('base64url') : verifier
-  const a = Buffer.from(expected)
-  const b = Buffer.from(challenge)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
 
 /**
  * Redeems an authorization code for the client that got it. Single use: the row is marked

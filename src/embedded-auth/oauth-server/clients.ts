@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { safeEqual, sha256 } from '../../crypto.ts'
 import type { Queryable } from '../../db/db.ts'
 import { GoTrueError, validationFailed } from '../errors.ts'
 
@@ -22,13 +23,10 @@ export interface OAuthClientRow {
 const GRANT_TYPES = ['authorization_code', 'refresh_token']
 const AUTH_METHODS: TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post']
 
-export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('base64url')
+export const hashSecret = sha256
 
 export function secretMatches(secret: string, hash: string | null): boolean {
-  if (!hash) return false
-  const a = Buffer.from(hashSecret(secret))
-  const b = Buffer.from(hash)
-  return a.length === b.length && timingSafeEqual(a, b)
+  return !!hash && safeEqual(sha256(secret), hash)
 }
 
 function checkUri(value: unknown, field: string): string {

@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { safeEqual } from '../../crypto.ts'
 import type { FastifyInstance } from 'fastify'
 import { html, page, PAGE_HEADERS, pageHeadersRedirectingTo } from '../../http/html.ts'
 import type { Queryable } from '../../db/db.ts'
@@ -25,12 +26,7 @@ const SCOPE_TEXT: Record<string, string> = {
 export async function consentPageRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const formToken = (authorizationId: string) =>
     createHmac('sha256', ctx.keys.consentFormSecret).update(authorizationId).digest('base64url')
-  const tokenMatches = (authorizationId: string, token: unknown) => {
-    if (typeof token !== 'string') return false
-    const a = Buffer.from(formToken(authorizationId))
-    const b = Buffer.from(token)
-    return a.length === b.length && timingSafeEqual(a, b)
-  }
+  const tokenMatches = (authorizationId: string, token: unknown) => typeof token === 'string' && safeEqual(formToken(authorizationId), token)
   const errorPage = (message: string) =>
     page('Authorization error', html`<h1>Authorization error</h1><p class="error" role="alert">${message}</p>`)
 

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { pkceMatches } from '../../crypto.ts'
 import type { FastifyInstance } from 'fastify'
 import { decodeJwt } from 'jose'
 import { bodyText, credentialFields } from '../body.ts'
@@ -29,12 +29,6 @@ const tokenSchema = {
 
 const str = (value: unknown) => (typeof value === 'string' ? value : value == null ? '' : String(value))
 
-function pkceMatches(verifier: string, challenge: string, method: string): boolean {
-  const expected = method.toLowerCase() === 's256' ? createHash('sha256').update(verifier).digest('base64url') : verifier
-  const a = Buffer.from(expected)
-  const b = Buffer.from(challenge)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
 
 export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const { db, keys, tokens, config } = ctx

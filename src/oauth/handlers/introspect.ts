@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { sha256 } from '../crypto.ts'
+import { sha256 } from '../../crypto.ts'
 import { InvalidClientError, InvalidRequestError } from '../errors.ts'
 import { pathOf } from '../urls.ts'
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { loadBoundRequest, showSignIn } from '../authorization-flow.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { pkcePair } from '../crypto.ts'
+import { pkcePair } from '../../crypto.ts'
 import { pathOf } from '../urls.ts'
 
 /**

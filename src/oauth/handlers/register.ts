@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { validateClientMetadata } from '../client-metadata.ts'
 import type { OAuthContext } from '../context.ts'
-import { randomToken, sha256 } from '../crypto.ts'
+import { randomToken, sha256 } from '../../crypto.ts'
 import { InvalidClientMetadataError, oauthErrorHandler, RateLimitedError } from '../errors.ts'
 import { pathOf } from '../urls.ts'
 

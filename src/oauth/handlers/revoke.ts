@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { sha256 } from '../crypto.ts'
+import { sha256 } from '../../crypto.ts'
 import { claimRefreshToken } from '../refresh-claim.ts'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
 import { isOutage, UpstreamError } from '../upstream.ts'

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, TTL, type OAuthContext } from '../context.ts'
-import { PKCE_PATTERN, s256, safeEqual, sha256 } from '../crypto.ts'
+import { PKCE_PATTERN, s256, safeEqual, sha256 } from '../../crypto.ts'
 import {
   InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError,
   UnauthorizedClientError, UnsupportedGrantTypeError,

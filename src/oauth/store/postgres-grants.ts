@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../../db/db.ts'
 import type { UpstreamSession } from '../upstream.ts'
-import { sha256 } from '../crypto.ts'
+import { sha256 } from '../../crypto.ts'
 import type { AuthorizationCode, CodeStore, RefreshClaim, RefreshGrant, RefreshTokenStore, TokenResponse } from './types.ts'
 
 /**

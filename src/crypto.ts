@@ -17,7 +17,13 @@ export function safeEqual(a: string, b: string): boolean {
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
 export const PKCE_PATTERN = /^[A-Za-z0-9._~-]{43,128}$/
 
-export const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url')
+/** The PKCE S256 transform is the same digest, named for what it does there. */
+export const s256 = sha256
+
+/** RFC 7636 §4.6, both methods (the embedded auth, as GoTrue, still accepts `plain`), in constant time. */
+export function pkceMatches(verifier: string, challenge: string, method: string): boolean {
+  return safeEqual(method.toLowerCase() === 's256' ? s256(verifier) : verifier, challenge)
+}
 
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomToken(48)
