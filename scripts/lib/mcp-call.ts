@@ -1,17 +1,24 @@
-/** One JSON-RPC `tools/call` over Streamable HTTP, as a stateless client sends it. */
-export async function callTool(baseUrl: string, token: string, name: string, args: Record<string, unknown> = {}, id: number = 1) {
+/** One POST to `/mcp` as a stateless client sends it; the answer parsed when it is JSON. */
+export async function postMcp(baseUrl: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${baseUrl}/mcp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }),
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
   })
   const text = await response.text()
-  let message: any
+  let json: any
   try {
-    message = JSON.parse(text)
+    json = JSON.parse(text)
   } catch {
-    message = undefined
+    json = undefined
   }
+  return { status: response.status, headers: response.headers, text, json }
+}
+
+/** One JSON-RPC `tools/call` over Streamable HTTP, as a stateless client sends it. */
+export async function callTool(baseUrl: string, token: string, name: string, args: Record<string, unknown> = {}, id: number = 1) {
+  const response = await postMcp(baseUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, { authorization: `Bearer ${token}` })
+  const { text, json: message } = response
   const result = message?.result
   const content = result?.content?.map((c: { text?: string }) => c.text ?? '').join('') ?? ''
   let value: any

@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Backend } from './backends.ts'
+import { postMcp as postMcpAt } from '../../scripts/lib/mcp-call.ts'
 import { startTestServer, type TestServer } from './server.ts'
 
 /** A listening server with the MCP endpoints, in jwt mode over the tokens of its embedded auth. */
@@ -57,20 +58,8 @@ export async function ok(client: Client, name: string, args: Record<string, unkn
 }
 
 /** A raw JSON-RPC POST to /mcp, for what the SDK client would not send. */
-export async function postMcp(server: TestServer, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${server.config.baseUrl}/mcp`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  })
-  const text = await response.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: response.status, headers: response.headers, text, json }
+export function postMcp(server: TestServer, body: unknown, headers: Record<string, string> = {}) {
+  return postMcpAt(server.config.baseUrl, body, headers)
 }
 
 /**
