@@ -4,10 +4,13 @@ import type { Db } from './db.ts'
 import { migrate } from './migrate.ts'
 import { openPglite } from './pglite.ts'
 import { openPostgres } from './postgres.ts'
+import { isNewEmbeddedFolder, prepareInChildProcess } from './prepare-embedded.ts'
 
 /** Opens the configured database and brings its schema up to date. */
 export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(join(config.dataDir, 'pgdata'))
+  const embeddedDir = join(config.dataDir, 'pgdata')
+  if (!config.databaseUrl && isNewEmbeddedFolder(embeddedDir)) await prepareInChildProcess(embeddedDir)
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(embeddedDir)
   try {
     await migrate(db)
   } catch (error) {

@@ -59,13 +59,20 @@ function claim(dir: string): () => void {
   return () => rmSync(lockFile, { force: true })
 }
 
+/**
+ * PostgreSQL's default 128 MB of shared buffers lives inside this process's WebAssembly memory,
+ * which never shrinks; the embedded database holds one deployment's entities and sessions, and
+ * the files under it stay in the operating system's cache either way.
+ */
+const EMBEDDED_SETTINGS = ['shared_buffers=16MB']
+
 /** The embedded database: PostgreSQL compiled to WebAssembly, persisted in `dir`. */
 export async function openPglite(dir: string | undefined): Promise<Db> {
   if (dir) mkdirSync(dir, { recursive: true })
   const release = dir ? claim(dir) : () => {}
   let pg: PGlite
   try {
-    pg = dir ? new PGlite(dir) : new PGlite()
+    pg = new PGlite(dir, { postgresqlconf: EMBEDDED_SETTINGS })
     await pg.waitReady
   } catch (error) {
     release()
