@@ -2,11 +2,16 @@
  * `node scripts/memory-check.ts [--tokens N]`: feeds the two verified-token caches (jwt mode's
  * local verifier, bearer mode's remote one) N distinct valid tokens each (1,000,000 by
  * default), in this process, and prints the resident size as it goes. The caches are
- * bounded, so the resident size levels off instead of growing with N.
+ * bounded, so the resident size levels off instead of growing with N. Then the same through
+ * the whole server: a jwt-mode server process (embedded database included, started as
+ * `npm start` starts it) answers N `whoami` calls over loopback, each with another token, and
+ * its resident size is read from /proc while it does, once on the embedded database and once
+ * on PostgreSQL. `--verifier local|remote|server|server-postgres` runs one part only.
  *
  * Tokens are HS256 (the project JWT secret), signed here; bearer mode's upstream is an
  * in-process stand-in that accepts every token, since what is measured is this process's memory.
  */
+import autocannon from 'autocannon'
 import { spawnSync } from 'node:child_process'
 import { createHmac, randomUUID } from 'node:crypto'
 import { setFlagsFromString } from 'node:v8'
@@ -18,9 +23,13 @@ import { LocalJwtVerifier } from '../src/auth/strategies/local-jwt.ts'
 import { RemoteUserVerifier } from '../src/auth/strategies/remote-user.ts'
 import type { TokenVerifier } from '../src/auth/strategies/token-verifier.ts'
 import type { SupabaseGateway } from '../src/supabase/gateway.ts'
+import { processStats } from './lib/process-stats.ts'
+import { createDatabase, startPostgres } from './lib/services.ts'
+import { spawnServer } from './lib/spawn-server.ts'
+import { startFlags } from './lib/start-command.ts'
 
 const { values: args } = parseArgs({
-  options: { tokens: { type: 'string', default: '1000000' }, limit: { type: 'string', default: '250' }, verifier: { type: 'string', default: 'both' } },
+  options: { tokens: { type: 'string', default: '1000000' }, limit: { type: 'string', default: '250' }, verifier: { type: 'string', default: 'all' } },
 })
 const TOKENS = Number(args.tokens)
 const LIMIT_MB = Number(args.limit)
@@ -80,12 +89,67 @@ async function feed(name: string, verifier: TokenVerifier): Promise<number> {
   return peak
 }
 
-if (args.verifier === 'both') {
-  // Each verifier in a process of its own, so neither's figures carry the other's memory.
+/**
+ * N `whoami` calls to a jwt-mode server process, each with a token it has not seen, on the
+ * embedded database or on a PostgreSQL server (started here) as production runs it.
+ */
+async function feedServer(backend: 'embedded' | 'postgres'): Promise<number> {
+  const postgres = backend === 'postgres' ? await startPostgres() : undefined
+  const database = postgres ? await createDatabase(postgres.url, 'atoms_memory') : undefined
+  const server = await spawnServer({ AUTH_MODE: 'jwt', LOG_LEVEL: 'error', SUPABASE_JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, ...(database ? { DATABASE_URL: database.url } : {}) })
+  const rssOfServer = () => processStats(server.child.pid!).rssKb / 1024
+  try {
+    // Compiling PGlite's WebAssembly takes memory for a moment after start-up; what stays is read after it.
+    await new Promise((resolve) => setTimeout(resolve, 2000))
+    const what = backend === 'postgres' ? 'PostgreSQL' : 'embedded database'
+    process.stdout.write(`memory check, jwt-mode server process (${what}): ${TOKENS.toLocaleString('en')} whoami calls with distinct tokens; RSS at start ${rssOfServer().toFixed(0)} MB\n`)
+    let peak = rssOfServer()
+    let sent = 0
+    const started = performance.now()
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssOfServer())
+      process.stdout.write(`  server: ${sent.toLocaleString('en')} calls, RSS ${rssOfServer().toFixed(0)} MB (${((performance.now() - started) / 1000).toFixed(0)} s)\n`)
+    }, 10_000)
+    const result = await Promise.resolve(autocannon({
+      url: `${server.url}/mcp`,
+      method: 'POST',
+      connections: 50,
+      amount: TOKENS,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+      requests: [{ setupRequest: (request: any) => ({ ...request, headers: { ...request.headers, authorization: `Bearer ${token(sent++)}` } }) }],
+    })).finally(() => clearInterval(sampler))
+    peak = Math.max(peak, rssOfServer())
+    if (result.non2xx || result.errors || result.timeouts) throw new Error(`the server refused calls: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`)
+    process.stdout.write(`  server: ${result.requests.total.toLocaleString('en')} calls answered 200 (${Math.round(result.requests.average)}/s), RSS at the end ${rssOfServer().toFixed(0)} MB\n`)
+    return peak
+  } finally {
+    await server.stop()
+    await database?.drop()
+    await postgres?.stop()
+  }
+}
+
+/** Feeds one server and reports its peak; the exit code is 1 when it is over the bound. */
+async function checkServer(backend: 'embedded' | 'postgres'): Promise<number> {
+  const peak = await feedServer(backend)
+  process.stdout.write(`  peak RSS ${peak.toFixed(0)} MB: ${peak < LIMIT_MB ? 'under' : 'OVER'} the ${LIMIT_MB} MB bound\n`)
+  return peak < LIMIT_MB ? 0 : 1
+}
+
+if (args.verifier === 'server' || args.verifier === 'server-postgres') {
+  process.exitCode = await checkServer(args.verifier === 'server' ? 'embedded' : 'postgres')
+} else if (args.verifier === 'all') {
+  // Each verifier in a process of its own, so neither's figures carry the other's memory,
+  // with the Node flags of `npm start` (which bound V8's young generation).
   let status = 0
   for (const verifier of ['local', 'remote']) {
-    const run = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, '--verifier', verifier, '--tokens', String(TOKENS), '--limit', String(LIMIT_MB)], { stdio: 'inherit' })
+    const run = spawnSync(process.execPath, [...process.execArgv, ...startFlags(), process.argv[1]!, '--verifier', verifier, '--tokens', String(TOKENS), '--limit', String(LIMIT_MB)], { stdio: 'inherit' })
     status ||= run.status ?? 1
+  }
+  for (const backend of ['embedded', 'postgres'] as const) {
+    const outcome = await checkServer(backend)
+    status ||= outcome
   }
   process.exitCode = status
 } else {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './ports.ts'
 import { seedPglite } from './pglite-template.ts'
+import { startFlags } from './start-command.ts'
 
 export interface ServerProcess {
   url: string
@@ -15,7 +16,7 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node src/main.ts` as its own process on a free loopback port, with a fresh data
+ * Starts the server as `npm start` does (same Node flags) as its own process on a free loopback port, with a fresh data
  * folder unless one is given, and resolves once `/ready` answers 200.
  */
 export async function spawnServer(env: Record<string, string> = {}, options: { dataDir?: string; timeoutMs?: number; pollMs?: number } = {}): Promise<ServerProcess> {
@@ -24,7 +25,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: { d
   const dataDir = options.dataDir ?? env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atoms-mcp-proc-'))
   // Under the test runner, a fresh embedded database is copied rather than initialised.
   if (process.env.TEST_PGLITE_TEMPLATE && !env.DATABASE_URL && !existsSync(join(dataDir, 'pgdata'))) await seedPglite(join(dataDir, 'pgdata'))
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, [...startFlags(), 'src/main.ts'], {
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
