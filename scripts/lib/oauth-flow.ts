@@ -1,7 +1,7 @@
 /**
  * A public OAuth client of AUTH_MODE=oauth with no browser, for scripts and tests: dynamic
  * registration, /authorize through the sign-in and consent pages, the code redeemed with
- * PKCE at /token, refresh and revocation. Every step can go to its own base URL, so that
+ * PKCE at /token, and refresh. Every step can go to its own base URL, so that
  * one flow can hop between the instances of a cluster. A step that answers otherwise than
  * it should throws a FlowStepError naming the step, its status and its body.
  */
@@ -11,12 +11,12 @@ import { Browser, formOf } from './browser.ts'
 /** A loopback redirect URI nothing listens on: the code is read from the Location header. */
 export const REDIRECT_URI = 'http://127.0.0.1:8976/callback'
 
-export type FlowStep = 'register' | 'authorize' | 'sign-in' | 'consent' | 'token' | 'refresh' | 'revoke'
+export type FlowStep = 'register' | 'authorize' | 'sign-in' | 'consent' | 'token' | 'refresh'
 
 /** Where the steps go: one base URL for all of them, or one chosen per step. */
 export type StepTargets = string | ((step: FlowStep) => string)
 
-export const baseFor = (targets: StepTargets, step: FlowStep): string => (typeof targets === 'string' ? targets : targets(step))
+const baseFor = (targets: StepTargets, step: FlowStep): string => (typeof targets === 'string' ? targets : targets(step))
 
 export class FlowStepError extends Error {
   readonly step: FlowStep
@@ -104,12 +104,25 @@ export function authorizeUrl(base: string, params: Record<string, string | undef
 export interface SignInOutcome {
   /** Where the last redirect pointed (the client's redirect URI with code or error). */
   location: URL
+  /** The step that sent the browser there, and its status. */
+  redirectedBy: 'authorize' | 'sign-in' | 'consent'
+  status: number
   consentShown: boolean
 }
 
 /** `url` with its origin replaced by `base`'s: the pages name the public URL, the step goes to one instance. */
 function rebase(url: URL, base: string | undefined): string {
   return base ? new URL(`${url.pathname}${url.search}`, base).toString() : url.toString()
+}
+
+/** The form of the page a step answered with, or a FlowStepError naming the step when the page has none. */
+async function formIn(step: 'authorize' | 'sign-in', page: Response, marker: string) {
+  const text = await page.text()
+  try {
+    return formOf(text, marker)
+  } catch {
+    throw new FlowStepError(step, page.status, `a page without a form with ${marker}: ${text}`)
+  }
 }
 
 /**
@@ -126,18 +139,18 @@ export async function signInThroughPages(
   const page = await browser.get(authorizeUrl)
   if (page.status !== 200) {
     const location = page.headers.get('location')
-    if (location && page.status >= 300 && page.status < 400) return { location: new URL(location), consentShown: false }
+    if (location && page.status >= 300 && page.status < 400) return { location: new URL(location), redirectedBy: 'authorize', status: page.status, consentShown: false }
     throw new FlowStepError('authorize', page.status, await page.text())
   }
   const origin = new URL(authorizeUrl).origin
-  const signInForm = formOf(await page.text(), 'name="email"')
+  const signInForm = await formIn('authorize', page, 'name="email"')
   const signedIn = await browser.post(rebase(new URL(signInForm.action, origin), options.on?.('sign-in')), { ...signInForm.fields, email: user.email, password: user.password })
-  if (signedIn.status === 303) return { location: new URL(signedIn.headers.get('location')!), consentShown: false }
+  if (signedIn.status === 303) return { location: new URL(signedIn.headers.get('location')!), redirectedBy: 'sign-in', status: 303, consentShown: false }
   if (signedIn.status !== 200) throw new FlowStepError('sign-in', signedIn.status, await signedIn.text())
-  const consent = formOf(await signedIn.text(), 'name="decision"')
+  const consent = await formIn('sign-in', signedIn, 'name="decision"')
   const decided = await browser.post(rebase(new URL(consent.action, origin), options.on?.('consent')), { ...consent.fields, decision: options.decision ?? 'approve' })
   if (decided.status !== 303) throw new FlowStepError('consent', decided.status, await decided.text())
-  return { location: new URL(decided.headers.get('location')!), consentShown: true }
+  return { location: new URL(decided.headers.get('location')!), redirectedBy: 'consent', status: 303, consentShown: true }
 }
 
 export interface CodeOptions {
@@ -165,7 +178,7 @@ export async function obtainCode(targets: StepTargets, clientId: string, user: C
   const outcome = await signInThroughPages(browser, url, user, { on: (step) => baseFor(targets, step) })
   const code = outcome.location.searchParams.get('code')
   if (!code || outcome.location.searchParams.get('state') !== state) {
-    throw new FlowStepError(outcome.consentShown ? 'consent' : 'sign-in', 303, `redirected to ${outcome.location}`)
+    throw new FlowStepError(outcome.redirectedBy, outcome.status, `redirected without a code for this request to ${outcome.location}`)
   }
   return { code, verifier, browser, consentShown: outcome.consentShown }
 }
@@ -190,16 +203,6 @@ export function redeemCode(targets: StepTargets, grant: { clientId: string; code
 /** A refresh at /token: the new pair (the refresh token rotates). */
 export function refreshTokens(targets: StepTargets, clientId: string, refreshToken: string): Promise<TokenSet> {
   return tokenStep('refresh', baseFor(targets, 'refresh'), { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId })
-}
-
-export async function revokeToken(targets: StepTargets, clientId: string, token: string): Promise<void> {
-  const response = await fetch(`${baseFor(targets, 'revoke')}/revoke`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token, client_id: clientId }).toString(),
-  })
-  const text = await response.text()
-  if (response.status !== 200) throw new FlowStepError('revoke', response.status, text)
 }
 
 /** A whole flow as a new MCP client makes it: register, authorize, sign in, consent, token. */

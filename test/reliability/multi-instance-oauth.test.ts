@@ -22,7 +22,7 @@ t.test('an OAuth flow hops between two instances', { skip: databaseServer ? fals
   const signUp = await supabaseClient(a, EMBEDDED_ANON_KEY).auth.signUp({ email: 'hop@example.com', password: 'a long enough secret' })
   t.equal(signUp.error, null, 'signed up on A')
   // Each step names the instance it goes to; the flow throws, naming the step, if one fails.
-  const route: Record<FlowStep, string> = { register: b, authorize: a, 'sign-in': b, consent: a, token: b, refresh: a, revoke: b }
+  const route: Record<FlowStep, string> = { register: b, authorize: a, 'sign-in': b, consent: a, token: b, refresh: a }
   const on = (step: FlowStep) => route[step]
   const client = await registerClient(on, { client_name: 'Hopper' })
   t.ok(client.client_id, 'client registered on B')
