@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: starts the server in its own processes (embedded auth, embedded
  * database), prepares users and tokens, loads each line with autocannon over loopback (the
- * full OAuth flow, many requests each, in concurrent loops of whole flows) and prints one table, with ratios against the reference line (the SDK's stateless Express
- * pattern, run in the same bench) and against bare /health, then the measurements that are
- * not request rates (start-up time, upstream calls per token) and the targets they meet.
+ * full OAuth flow, many requests each, in concurrent loops of whole flows) and prints one
+ * table, with ratios against the reference line (the SDK's stateless Express pattern, run in
+ * the same bench) and against bare /health, then the measurements that are not request
+ * rates (start-up time, upstream calls per token) and the targets they meet.
  *
  * `--smoke` runs each line for a moment only (the test suite uses it to keep this script
  * working); `--json FILE` also writes the figures. The load generator runs on the same
@@ -76,10 +77,10 @@ interface Figures {
   extra?: Record<string, number>
 }
 
-const servers = new Map<string, ServerProcess>()
-const jwtDataDir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-jwt-'))
 type ServerKey = 'jwt' | 'bearer' | 'simple' | 'bearer-counted' | 'oauth'
 
+const servers = new Map<ServerKey, ServerProcess>()
+const jwtDataDir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-jwt-'))
 /** One server process per configuration, started on first use and shared by the lines. */
 async function server(key: ServerKey): Promise<ServerProcess> {
   let running = servers.get(key)

@@ -1,12 +1,12 @@
 /**
- * `npm run soak -- --minutes N`: two clusters of two instances, each behind its own loopback
- * load balancer, one in simple mode and one in oauth mode, all on one PostgreSQL database
- * and one Redis (started here unless TEST_DATABASE_URL / TEST_REDIS_URL name them), under a
- * mix for a bounded time: simple-mode logins, MCP tool calls and embedded-auth refreshes;
- * whole OAuth flows whose steps hop between the oauth instances, OAuth refreshes and tool
- * calls with OAuth tokens, for the same users. Prints the requests served, the errors beyond
- * rate limits (which must be 0), and each instance's memory and open descriptors at start
- * and end. Exits 1 on errors.
+ * `npm run soak -- --minutes N`: two clusters of `--instances` (2) instances, each behind
+ * its own loopback load balancer, one in simple mode and one in oauth mode, all on one
+ * PostgreSQL database and one Redis (started here unless TEST_DATABASE_URL / TEST_REDIS_URL
+ * name them), under a mix for a bounded time: simple-mode logins, MCP tool calls and
+ * embedded-auth refreshes; whole OAuth flows whose steps hop between the oauth instances,
+ * OAuth refreshes and tool calls with OAuth tokens, for the same users. Prints the requests
+ * served, the errors beyond rate limits (which must be 0), and each instance's memory and
+ * open descriptors at start and end. Exits 1 on errors.
  * `--seconds N` runs for seconds instead (the test suite's smoke run); `--json FILE` also
  * writes the figures.
  */
@@ -43,6 +43,7 @@ type Kind = 'login' | 'tool call' | 'refresh' | 'oauth flow' | 'oauth refresh' |
 type Mode = 'simple' | 'oauth'
 
 interface Figures {
+  /** Instances in each of the two clusters. */
   instances: number
   durationSeconds: number
   served: Record<Kind, number>
