@@ -1,17 +1,21 @@
 /**
- * `npm run soak -- --minutes N`: two instances behind a loopback load balancer, on one
- * PostgreSQL and one Redis (started here unless TEST_DATABASE_URL / TEST_REDIS_URL name
- * them), under a mix of simple-mode logins, MCP tool calls and embedded-auth refreshes for
- * a bounded time. Prints the requests served, the errors beyond rate limits (which must be
- * 0), and each instance's memory and open descriptors at start and end. Exits 1 on errors.
+ * `npm run soak -- --minutes N`: two clusters of `--instances` (2) instances, each behind
+ * its own loopback load balancer, one in simple mode and one in oauth mode, all on one
+ * PostgreSQL database and one Redis (started here unless TEST_DATABASE_URL / TEST_REDIS_URL
+ * name them), under a mix for a bounded time: simple-mode logins, MCP tool calls and
+ * embedded-auth refreshes; whole OAuth flows whose steps hop between the oauth instances,
+ * OAuth refreshes and tool calls with OAuth tokens, for the same users. Prints the requests
+ * served, the errors beyond rate limits (which must be 0), and each instance's memory and
+ * open descriptors at start and end. Exits 1 on errors.
  * `--seconds N` runs for seconds instead (the test suite's smoke run); `--json FILE` also
  * writes the figures.
  */
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { startCluster } from './lib/cluster.ts'
+import { startCluster, type Cluster } from './lib/cluster.ts'
 import { keepBusy } from './lib/keep-busy.ts'
 import { callTool } from './lib/mcp-call.ts'
+import { completeFlow, FlowStepError, refreshTokens, type FlowStep } from './lib/oauth-flow.ts'
 import { processStats, type ProcessStats } from './lib/process-stats.ts'
 import { createDatabase, startPostgres, startRedis, type PostgresService, type RedisService } from './lib/services.ts'
 
@@ -35,17 +39,22 @@ if (!(durationMs > 0) || !(instanceCount >= 1) || !(workerCount >= 1)) {
 
 const ANON_KEY = 'sb_publishable_atoms_local_embedded_auth'
 const PASSWORD = 'correct horse battery'
-type Kind = 'login' | 'tool call' | 'refresh'
+type Kind = 'login' | 'tool call' | 'refresh' | 'oauth flow' | 'oauth refresh' | 'oauth tool call'
+type Mode = 'simple' | 'oauth'
 
 interface Figures {
+  /** Instances in each of the two clusters. */
   instances: number
   durationSeconds: number
   served: Record<Kind, number>
   rateLimited: number
   errors: number
   errorSamples: string[]
-  processes: { url: string; start: ProcessStats; end: ProcessStats }[]
+  processes: { url: string; mode: Mode; start: ProcessStats; end: ProcessStats }[]
 }
+
+/** The order of a flow's steps: each goes to the next instance of the oauth cluster. */
+const FLOW_STEPS: FlowStep[] = ['register', 'authorize', 'sign-in', 'consent', 'token', 'refresh']
 
 async function json(response: Response): Promise<any> {
   const text = await response.text()
@@ -71,16 +80,41 @@ async function main() {
     else ((redis = started), (redisUrl = started.url))
   }
   const database = await createDatabase(serverUrl, 'atoms_soak')
-  const cluster = await startCluster({
-    count: instanceCount,
-    databaseUrl: database.url,
-    redisUrl,
-    // A limit the mix reaches now and then, so that refusals by it are part of the run.
-    env: { AUTH_MODE: 'simple', LOGIN_RATE_LIMIT_MAX: '200', TOKEN_CACHE_TTL: '5' },
-  })
+  const clusters: Cluster[] = []
+  try {
+    const start = async (mode: Mode, env: Record<string, string>) => {
+      const cluster = await startCluster({ count: instanceCount, databaseUrl: database.url, redisUrl, env: { AUTH_MODE: mode, TOKEN_CACHE_TTL: '5', ...env } })
+      clusters.push(cluster)
+      return cluster
+    }
+    const started = await Promise.allSettled([
+      // A login limit the mix reaches now and then, so that refusals by it are part of the run.
+      start('simple', { LOGIN_RATE_LIMIT_MAX: '200' }),
+      // Every flow registers a client from one address; the limiters count but do not refuse.
+      start('oauth', { OAUTH_REGISTRATIONS_PER_HOUR: '100000', OAUTH_SIGN_IN_ATTEMPTS: '100000' }),
+    ])
+    const [simple, oauth] = started.map((outcome) => {
+      if (outcome.status === 'rejected') throw outcome.reason
+      return outcome.value
+    }) as [Cluster, Cluster]
+    await soak(simple, oauth)
+  } finally {
+    await Promise.all(clusters.map((cluster) => cluster.stop()))
+    await database.drop()
+    await redis?.stop()
+    await postgres?.stop()
+  }
+}
+
+async function soak(cluster: Cluster, oauthCluster: Cluster) {
   const urls = cluster.instances.map((instance) => instance.url)
   const pick = (n: number) => urls[n % urls.length]!
-  const served: Record<Kind, number> = { login: 0, 'tool call': 0, refresh: 0 }
+  const oauthUrls = oauthCluster.instances.map((instance) => instance.url)
+  const pickOauth = (n: number) => oauthUrls[n % oauthUrls.length]!
+  /** Each step of the flow on the next oauth instance, starting from `n`'s. */
+  const hopping = (n: number) => (step: FlowStep) => pickOauth(n + FLOW_STEPS.indexOf(step))
+  const resource = `${oauthCluster.url}/mcp`
+  const served: Record<Kind, number> = { login: 0, 'tool call': 0, refresh: 0, 'oauth flow': 0, 'oauth refresh': 0, 'oauth tool call': 0 }
   let rateLimited = 0
   let errors = 0
   const errorSamples: string[] = []
@@ -89,23 +123,40 @@ async function main() {
     if (errorSamples.length < 10) errorSamples.push(what)
   }
 
-  try {
-    // One user per worker, so that a worker's refresh token is never raced by another's.
-    const users = await Promise.all(
-      Array.from({ length: workerCount }, async (_, i) => {
-        const email = `soak-${i}@example.com`
-        const signUp = await json(await fetch(`${pick(i)}/auth/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json', apikey: ANON_KEY }, body: JSON.stringify({ email, password: PASSWORD }) }))
-        if (!signUp.access_token) throw new Error(`sign-up of ${email} failed: ${JSON.stringify(signUp)}`)
-        return { email, accessToken: signUp.access_token as string, refreshToken: signUp.refresh_token as string }
-      }),
-    )
-    const start = cluster.instances.map((instance) => processStats(instance.child.pid!))
-    process.stdout.write(`atoms-mcp soak: ${instanceCount} instances behind ${cluster.url}, ${workerCount} workers, ${durationMs / 1000} s\n`)
+  // One user per worker, so that a worker's refresh tokens are never raced by another's. The
+  // user signs up on the simple cluster and signs in on the oauth one: one database, one identity.
+  const users = await Promise.all(
+    Array.from({ length: workerCount }, async (_, i) => {
+      const email = `soak-${i}@example.com`
+      const signUp = await json(await fetch(`${pick(i)}/auth/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json', apikey: ANON_KEY }, body: JSON.stringify({ email, password: PASSWORD }) }))
+      if (!signUp.access_token) throw new Error(`sign-up of ${email} failed: ${JSON.stringify(signUp)}`)
+      const flow = await completeFlow(hopping(i), { email, password: PASSWORD }, { resource })
+      return { email, accessToken: signUp.access_token as string, refreshToken: signUp.refresh_token as string, oauth: { clientId: flow.clientId, ...flow.tokens } }
+    }),
+  )
+  const instances = [...cluster.instances.map((instance) => ({ instance, mode: 'simple' as Mode })), ...oauthCluster.instances.map((instance) => ({ instance, mode: 'oauth' as Mode }))]
+  const start = instances.map(({ instance }) => processStats(instance.child.pid!))
+  process.stdout.write(
+    `atoms-mcp soak: ${instanceCount} simple-mode instances behind ${cluster.url} and ${instanceCount} oauth-mode instances behind ${oauthCluster.url}, ${workerCount} workers, ${durationMs / 1000} s\n`,
+  )
 
-    const load = keepBusy(workerCount, async (worker, round) => {
-      const user = users[worker]!
-      const base = pick(worker + round)
-      const kind: Kind = round % 10 === 0 ? 'login' : round % 5 === 0 ? 'refresh' : 'tool call'
+  /** One of the three tool calls of the mix, with `token` on `base`. */
+  const toolCall = (base: string, token: string, worker: number, round: number) =>
+    round % 3 === 0
+      ? callTool(base, token, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: `Soak ${worker}-${round}`, slug: `soak-${worker}-${round}` } }, round)
+      : round % 3 === 1
+        ? callTool(base, token, 'entity_tool', { operation: 'list', entity_type: 'organization', limit: 5 }, round)
+        : callTool(base, token, 'whoami', {}, round)
+
+  /** Of twenty rounds: a login and a whole OAuth flow, a refresh of each kind, tool calls of each kind. */
+  const kindOf = (round: number): Kind =>
+    round % 20 === 0 ? 'login' : round % 20 === 10 ? 'oauth flow' : round % 20 === 5 ? 'refresh' : round % 20 === 15 ? 'oauth refresh' : round % 2 === 0 ? 'tool call' : 'oauth tool call'
+
+  const load = keepBusy(workerCount, async (worker, round) => {
+    const user = users[worker]!
+    const kind = kindOf(round)
+    const base = kind.startsWith('oauth') ? pickOauth(worker + round) : pick(worker + round)
+    try {
       if (kind === 'login') {
         const response = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: user.email, password: PASSWORD }) })
         const body = await json(response)
@@ -117,40 +168,41 @@ async function main() {
         const body = await json(response)
         if (response.status === 200) ((served.refresh += 1), (user.accessToken = body.access_token), (user.refreshToken = body.refresh_token))
         else fail(`refresh on ${base}: ${response.status} ${JSON.stringify(body).slice(0, 200)}`)
+      } else if (kind === 'oauth flow') {
+        const flow = await completeFlow(hopping(worker + round), { email: user.email, password: PASSWORD }, { resource })
+        served['oauth flow'] += 1
+        user.oauth = { clientId: flow.clientId, ...flow.tokens }
+      } else if (kind === 'oauth refresh') {
+        user.oauth = { clientId: user.oauth.clientId, ...(await refreshTokens(base, user.oauth.clientId, user.oauth.refresh_token)) }
+        served['oauth refresh'] += 1
       } else {
-        const call =
-          round % 3 === 0
-            ? callTool(base, user.accessToken, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: `Soak ${worker}-${round}`, slug: `soak-${worker}-${round}` } }, round)
-            : round % 3 === 1
-              ? callTool(base, user.accessToken, 'entity_tool', { operation: 'list', entity_type: 'organization', limit: 5 }, round)
-              : callTool(base, user.accessToken, 'whoami', {}, round)
-        const outcome = await call
-        if (outcome.status === 200 && !outcome.isError) served['tool call'] += 1
-        else fail(`tool call on ${base}: ${outcome.status} ${outcome.text.slice(0, 200)}`)
+        const token = kind === 'oauth tool call' ? user.oauth.access_token : user.accessToken
+        const outcome = await toolCall(base, token, worker, round)
+        if (outcome.status === 200 && !outcome.isError) served[kind] += 1
+        else fail(`${kind} on ${base}: ${outcome.status} ${outcome.text.slice(0, 200)}`)
       }
-    })
-    await new Promise((resolve) => setTimeout(resolve, durationMs))
-    await load.stop()
-    const end = cluster.instances.map((instance) => processStats(instance.child.pid!))
-
-    const figures: Figures = {
-      instances: instanceCount,
-      durationSeconds: durationMs / 1000,
-      served,
-      rateLimited,
-      errors,
-      errorSamples,
-      processes: urls.map((url, i) => ({ url, start: start[i]!, end: end[i]! })),
+    } catch (error) {
+      // The sign-in page's limit refuses with 429 like the login's; anything else is an error.
+      if (error instanceof FlowStepError && error.status === 429) rateLimited++
+      else fail(`${kind} on ${base}: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
     }
-    report(figures)
-    if (args.json) writeFileSync(args.json, JSON.stringify(figures, null, 2))
-    process.exitCode = errors === 0 ? 0 : 1
-  } finally {
-    await cluster.stop()
-    await database.drop()
-    await redis?.stop()
-    await postgres?.stop()
+  })
+  await new Promise((resolve) => setTimeout(resolve, durationMs))
+  await load.stop()
+  const end = instances.map(({ instance }) => processStats(instance.child.pid!))
+
+  const figures: Figures = {
+    instances: instanceCount,
+    durationSeconds: durationMs / 1000,
+    served,
+    rateLimited,
+    errors,
+    errorSamples,
+    processes: instances.map(({ instance, mode }, i) => ({ url: instance.url, mode, start: start[i]!, end: end[i]! })),
   }
+  report(figures)
+  if (args.json) writeFileSync(args.json, JSON.stringify(figures, null, 2))
+  process.exitCode = errors === 0 ? 0 : 1
 }
 
 function report(figures: Figures) {
@@ -158,13 +210,13 @@ function report(figures: Figures) {
   const lines = [
     '',
     `requests served   ${total} (${Object.entries(figures.served).map(([kind, n]) => `${kind} ${n}`).join(', ')}), ${(total / figures.durationSeconds).toFixed(1)} req/s`,
-    `rate limited      ${figures.rateLimited} logins (429, expected)`,
+    `rate limited      ${figures.rateLimited} logins and sign-ins (429, expected)`,
     `errors            ${figures.errors}${figures.errorSamples.length ? `\n  ${figures.errorSamples.join('\n  ')}` : ''}`,
     '',
-    'instance                   RSS start   RSS end   fds start   fds end',
+    'instance                   mode    RSS start   RSS end   fds start   fds end',
     ...figures.processes.map(
       (p) =>
-        `${p.url.padEnd(25)}  ${`${Math.round(p.start.rssKb / 1024)} MiB`.padStart(9)}  ${`${Math.round(p.end.rssKb / 1024)} MiB`.padStart(8)}  ${String(p.start.openFds).padStart(10)}  ${String(p.end.openFds).padStart(8)}`,
+        `${p.url.padEnd(25)}  ${p.mode.padEnd(6)}  ${`${Math.round(p.start.rssKb / 1024)} MiB`.padStart(9)}  ${`${Math.round(p.end.rssKb / 1024)} MiB`.padStart(8)}  ${String(p.start.openFds).padStart(10)}  ${String(p.end.openFds).padStart(8)}`,
     ),
   ]
   process.stdout.write(`${lines.join('\n')}\n`)

@@ -71,6 +71,8 @@ export interface Config {
     providers: string[]
     /** Dynamic registrations accepted per client address and hour; 0 turns the limit off. */
     registrationsPerHour: number
+    /** Password attempts on the sign-in page per client address in 15 minutes; 0 turns the limit off. */
+    signInAttempts: number
     /** Lets Client ID Metadata Documents live on private or loopback addresses (development only). */
     metadataDocumentsAllowPrivate: boolean
     upstream: (typeof OAUTH_UPSTREAMS)[number]
@@ -146,6 +148,7 @@ const schema = {
     AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: { type: 'integer', minimum: 60, maximum: 3600, default: 600 },
     OAUTH_PROVIDERS: { type: 'string', default: '' },
     OAUTH_REGISTRATIONS_PER_HOUR: { type: 'integer', minimum: 0, maximum: 100000, default: 20 },
+    OAUTH_SIGN_IN_ATTEMPTS: { type: 'integer', minimum: 0, maximum: 100000, default: 30 },
     OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: { type: 'boolean', default: false },
     OAUTH_UPSTREAM: { type: 'string', enum: [...OAUTH_UPSTREAMS], default: 'password' },
     SUPABASE_OAUTH_CLIENT_ID: { type: 'string' },
@@ -174,6 +177,7 @@ const ACCEPTS: Record<string, string> = {
   AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: 'a path starting with /',
   AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: 'an integer number of seconds from 60 to 3600',
   OAUTH_REGISTRATIONS_PER_HOUR: 'an integer from 0 (no limit) to 100000',
+  OAUTH_SIGN_IN_ATTEMPTS: 'an integer from 0 (no limit) to 100000',
   OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
   OAUTH_UPSTREAM: `one of ${OAUTH_UPSTREAMS.join(', ')}`,
 }
@@ -350,6 +354,7 @@ export function loadConfig(
     oauth: {
       providers: listOf(raw.OAUTH_PROVIDERS).map((p) => p.toLowerCase()),
       registrationsPerHour: raw.OAUTH_REGISTRATIONS_PER_HOUR,
+      signInAttempts: raw.OAUTH_SIGN_IN_ATTEMPTS,
       metadataDocumentsAllowPrivate: raw.OAUTH_CIMD_ALLOW_PRIVATE_HOSTS,
       upstream: raw.OAUTH_UPSTREAM,
       supabaseClient: raw.SUPABASE_OAUTH_CLIENT_ID && raw.SUPABASE_OAUTH_CLIENT_SECRET

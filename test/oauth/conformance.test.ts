@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { freePort } from '../../scripts/lib/ports.ts'
 import { backends, tempDir } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { Browser } from './browser.ts'
+import { Browser } from '../../scripts/lib/browser.ts'
 import { signInThroughPages, signUp } from './helpers.ts'
 import { register } from './manual-client.ts'
 
@@ -60,7 +60,7 @@ t.test('the authorization-server scenarios of @modelcontextprotocol/conformance'
   })
 
   // The scripted browser: sign in, approve, and follow the redirect to the suite's callback.
-  const outcome = await signInThroughPages(new Browser(), authorizeUrl, 'katherine@example.com', 'a long enough secret')
+  const outcome = await signInThroughPages(new Browser(), authorizeUrl, { email: 'katherine@example.com', password: 'a long enough secret' })
   t.ok(outcome.location.searchParams.get('code'), 'the browser got a code for the suite')
   await fetch(outcome.location)
 

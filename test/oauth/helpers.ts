@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { createClient } from '@supabase/supabase-js'
-import { Browser, formOf } from './browser.ts'
+import { Browser } from '../../scripts/lib/browser.ts'
+import { REDIRECT_URI, signInThroughPages } from '../../scripts/lib/oauth-flow.ts'
 import type { TestServer } from '../helpers/server.ts'
 
-export const REDIRECT_URI = 'http://127.0.0.1:8976/callback'
+export { REDIRECT_URI, signInThroughPages }
 
 /** Signs a user up against the embedded auth with supabase-js. */
 export async function signUp(server: Pick<TestServer, 'config' | 'anonKey'>, email: string, password: string): Promise<string> {
@@ -20,34 +21,6 @@ export async function supabaseUser(server: TestServer, accessToken: string): Pro
   const response = await fetch(`${server.config.baseUrl}/auth/v1/user`, { headers: { apikey: server.anonKey, authorization: `Bearer ${accessToken}` } })
   const body: any = await response.json().catch(() => ({}))
   return { status: response.status, email: body.email, id: body.id }
-}
-
-export interface SignInOutcome {
-  /** Where the last redirect pointed (the client's redirect URI with code or error). */
-  location: URL
-  consentShown: boolean
-}
-
-/**
- * Walks the sign-in page a browser would see for `authorizeUrl`: the email-and-password
- * form, then Approve on the consent page when it is shown.
- */
-export async function signInThroughPages(browser: Browser, authorizeUrl: string, email: string, password: string, decision = 'approve'): Promise<SignInOutcome> {
-  const page = await browser.get(authorizeUrl)
-  if (page.status !== 200) {
-    const location = page.headers.get('location')
-    if (location) return { location: new URL(location), consentShown: false }
-    throw new Error(`the authorize page answered ${page.status}: ${await page.text()}`)
-  }
-  const base = new URL(authorizeUrl).origin
-  const signInForm = formOf(await page.text(), 'name="email"')
-  const signedIn = await browser.post(new URL(signInForm.action, base).toString(), { ...signInForm.fields, email, password })
-  if (signedIn.status === 303) return { location: new URL(signedIn.headers.get('location')!), consentShown: false }
-  if (signedIn.status !== 200) throw new Error(`sign-in answered ${signedIn.status}`)
-  const consent = formOf(await signedIn.text(), 'name="decision"')
-  const decided = await browser.post(new URL(consent.action, base).toString(), { ...consent.fields, decision })
-  if (decided.status !== 303) throw new Error(`the consent answered ${decided.status}`)
-  return { location: new URL(decided.headers.get('location')!), consentShown: true }
 }
 
 /**
@@ -112,7 +85,7 @@ export class TestOAuthProvider implements OAuthClientProvider {
     return this.verifier
   }
   async redirectToAuthorization(url: URL) {
-    const outcome = await signInThroughPages(this.browser, url.toString(), this.user.email, this.user.password)
+    const outcome = await signInThroughPages(this.browser, url.toString(), this.user)
     this.lastRedirect = outcome.location
     this.consentShown = outcome.consentShown
     if (outcome.location.searchParams.get('state') !== this.expectedState) throw new Error('state mismatch')

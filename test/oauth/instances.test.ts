@@ -1,12 +1,12 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { obtainCode, postToken, type FlowStep } from '../../scripts/lib/oauth-flow.ts'
 import { freePort } from '../../scripts/lib/ports.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { Browser, formOf } from './browser.ts'
 import { REDIRECT_URI, signUp, supabaseUser } from './helpers.ts'
-import { authorizeUrl, pkce, register, token } from './manual-client.ts'
+import { register, token } from './manual-client.ts'
 
 const postgres = backends().find((backend) => backend.name === 'postgres')
 
@@ -42,38 +42,22 @@ t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false :
     void exited.then(() => reject(new Error(`the second process stopped:\n${banner}`)))
   })
   const b = { url: `http://127.0.0.1:${bPort}` }
-  const onB = (absolute: string) => absolute.replace(a.config.baseUrl, b.url)
 
   await signUp(a, 'hedy@example.com', 'a long enough secret')
   const client = (await register(a)).body
   t.ok(client.client_id, 'registered on A')
 
-  const { verifier, challenge } = pkce()
-  const browser = new Browser()
-  const page = await browser.get(onB(authorizeUrl(a, {
-    response_type: 'code', client_id: client.client_id, redirect_uri: REDIRECT_URI, code_challenge: challenge, code_challenge_method: 'S256', state: 'two',
-  })))
-  t.equal(page.status, 200, 'B knows the client registered on A')
-  const signIn = formOf(await page.text(), 'name="email"')
-  const consentPage = await browser.post(new URL(signIn.action, a.config.baseUrl).toString(), { ...signIn.fields, email: 'hedy@example.com', password: 'a long enough secret' })
-  t.equal(consentPage.status, 200, 'the sign-in form posted to A continues the request B started')
-  const consent = formOf(await consentPage.text(), 'name="decision"')
-  const done = await browser.post(new URL(consent.action, b.url).toString(), { ...consent.fields, decision: 'approve' })
-  t.equal(done.status, 303, 'approved on B')
-  const code = new URL(done.headers.get('location')!).searchParams.get('code')!
+  // Every browser step on the other instance than the one before it.
+  const route: Partial<Record<FlowStep, string>> = { authorize: b.url, 'sign-in': a.config.baseUrl, consent: b.url }
+  const on = (step: FlowStep) => route[step] ?? a.config.baseUrl
+  const { code, verifier, consentShown } = await obtainCode(on, client.client_id, { email: 'hedy@example.com', password: 'a long enough secret' }, { state: 'two' })
+  t.ok(consentShown, 'B knows the client registered on A, and the sign-in form posted to A continues the request B started')
 
   const issued = await token(a, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id })
-  t.equal(issued.status, 200, 'the code from B is redeemed on A')
+  t.equal(issued.status, 200, 'the code approved on B is redeemed on A')
   t.equal((await supabaseUser(a, issued.body.access_token)).email, 'hedy@example.com')
 
-  const refreshOn = async (base: string) => {
-    const response = await fetch(`${base}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id }),
-    })
-    return { status: response.status, body: (await response.json()) as any }
-  }
+  const refreshOn = (base: string) => postToken(base, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id })
   const [fromA, fromB] = await Promise.all([refreshOn(a.config.baseUrl), refreshOn(b.url)])
   t.equal(fromA.status, 200)
   t.equal(fromB.status, 200, 'the same refresh token on both instances at once')

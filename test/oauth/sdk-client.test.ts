@@ -47,7 +47,7 @@ for (const backend of backends()) {
     const forced = await signInThroughPages(provider.browser, `${base}/authorize?${new URLSearchParams({
       response_type: 'code', client_id: provider.information!.client_id, redirect_uri: REDIRECT_URI,
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', prompt: 'consent',
-    })}`, 'ada@example.com', 'correct horse battery')
+    })}`, { email: 'ada@example.com', password: 'correct horse battery' })
     t.equal(forced.consentShown, true, 'unless the client asks with prompt=consent')
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
     const third = provider.stored!

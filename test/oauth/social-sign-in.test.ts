@@ -1,5 +1,5 @@
 import t from 'tap'
-import { Browser, decodeEntities, formOf } from './browser.ts'
+import { Browser, decodeEntities, formOf } from '../../scripts/lib/browser.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { REDIRECT_URI, supabaseUser } from './helpers.ts'

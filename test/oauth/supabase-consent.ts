@@ -1,8 +1,8 @@
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { Browser } from './browser.ts'
-import { formOf } from './browser.ts'
+import type { Browser } from '../../scripts/lib/browser.ts'
+import { formOf } from '../../scripts/lib/browser.ts'
 import { TestOAuthProvider } from './helpers.ts'
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A browser as far as the sign-in pages need one: it keeps cookies by hand, never follows
- * redirects by itself (the test reads each Location) and submits forms as urlencoded posts.
+ * redirects by itself (the caller reads each Location) and submits forms as urlencoded posts.
  */
 export class Browser {
   readonly cookies = new Map<string, string>()
