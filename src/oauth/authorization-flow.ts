@@ -3,7 +3,9 @@ import { firstString, TTL, type OAuthContext } from './context.ts'
 import { pkcePair, randomToken, sha256 } from '../crypto.ts'
 import { hashNonce } from './browser-binding.ts'
 import type { OAuthErrorCode } from './errors.ts'
-import { consentPage, errorPage, pageHeaders, signInPage, type PageClient } from './pages.ts'
+import { consentPage, errorPage, signInPage, type PageClient } from './pages.ts'
+import { HTML_CONTENT_TYPE } from '../http/html.ts'
+import { allowFormRedirects, redirectSource } from '../http/page-security.ts'
 import type { ClientRecord, PendingAuthorization } from './store/types.ts'
 import { pathOf } from './urls.ts'
 
@@ -21,7 +23,7 @@ export function errorRedirect(ctx: OAuthContext, redirectUri: string, state: str
 }
 
 export function sendErrorPage(reply: FastifyReply, status: number, title: string, message: string) {
-  return reply.code(status).headers(pageHeaders()).send(errorPage(title, message))
+  return reply.code(status).type(HTML_CONTENT_TYPE).send(errorPage(title, message))
 }
 
 export function pageClient(client: ClientRecord, redirectUri: string): PageClient {
@@ -112,9 +114,9 @@ export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply
   // A form redirect to another origin needs that origin in form-action: Supabase's, when the
   // approval sends the browser there to sign in.
   const signInOrigin = ctx.upstream.authorizationUrl ? ctx.config.effectiveSupabaseUrl : undefined
-  return reply
+  return allowFormRedirects(reply, [redirectSource(request.redirectUri), redirectSource(signInOrigin)])
     .code(200)
-    .headers(pageHeaders(request.redirectUri, signInOrigin))
+    .type(HTML_CONTENT_TYPE)
     .send(
       consentPage({
         client: pageClient(client, request.redirectUri),
@@ -144,7 +146,7 @@ export async function signInAtSupabase(ctx: OAuthContext, reply: FastifyReply, b
 
 /** The sign-in page of a request, first shown by /authorize and again after a failed attempt. */
 export function showSignIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, status: number, error?: string, email?: string) {
-  return reply.code(status).headers(pageHeaders(bound.request.redirectUri)).send(
+  return allowFormRedirects(reply, [redirectSource(bound.request.redirectUri)]).code(status).type(HTML_CONTENT_TYPE).send(
     signInPage({
       client: pageClient(bound.client, bound.request.redirectUri),
       handle: bound.handle,
