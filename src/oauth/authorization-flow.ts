@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { firstString, TTL, type OAuthContext } from './context.ts'
-import { pkcePair, randomToken, sha256 } from '../crypto.ts'
+import { pkcePair, randomToken } from '../crypto.ts'
 import { hashNonce } from './browser-binding.ts'
 import type { OAuthErrorCode } from './errors.ts'
 import { consentPage, errorPage, signInPage, type PageClient } from './pages.ts'
@@ -32,7 +32,6 @@ export function pageClient(client: ClientRecord, redirectUri: string): PageClien
 
 export interface BoundRequest {
   handle: string
-  handleHash: string
   request: PendingAuthorization
   client: ClientRecord
   nonce: string
@@ -51,8 +50,7 @@ export async function loadBoundRequest(
   csrf: unknown | null,
 ): Promise<BoundRequest | undefined> {
   const handleText = firstString(handle)
-  const handleHash = handleText ? sha256(handleText) : ''
-  const pending = handleText ? await ctx.store.authorizations.find(handleHash) : undefined
+  const pending = handleText ? await ctx.store.authorizations.find(handleText) : undefined
   if (!handleText || !pending) {
     sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request is unknown, already finished or has expired.')
     return undefined
@@ -71,16 +69,16 @@ export async function loadBoundRequest(
     sendErrorPage(reply, 400, 'Unknown application', 'The application that started this sign-in is no longer registered.')
     return undefined
   }
-  return { handle: handleText, handleHash, request: pending, client, nonce }
+  return { handle: handleText, request: pending, client, nonce }
 }
 
 /** Ends the request: a fresh single-use code goes to the client by a redirect. */
 export async function completeAuthorization(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest) {
-  const taken = await ctx.store.authorizations.take(bound.handleHash)
+  const taken = await ctx.store.authorizations.take(bound.handle)
   if (!taken?.session || !taken.user) return sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request was already finished.')
   const code = randomToken()
   await ctx.store.codes.create(
-    sha256(code),
+    code,
     {
       clientId: taken.clientId,
       redirectUri: taken.redirectUri,
@@ -98,7 +96,7 @@ export async function completeAuthorization(ctx: OAuthContext, reply: FastifyRep
 
 /** Denies the request: the client hears `access_denied`, and a session made for it ends. */
 export async function denyAuthorization(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, description: string, code: OAuthErrorCode = 'access_denied') {
-  const taken = await ctx.store.authorizations.take(bound.handleHash)
+  const taken = await ctx.store.authorizations.take(bound.handle)
   if (!taken) return sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request was already finished.')
   if (taken.session) await ctx.upstream.logout(taken.session.accessToken).catch(() => {})
   reply.log.info({ clientId: taken.clientId, error: code }, 'oauth: authorization refused')
@@ -140,7 +138,7 @@ export function showFirstStep(ctx: OAuthContext, reply: FastifyReply, bound: Bou
 /** After our consent step: to Supabase's OAuth server, with this server's own PKCE pair and the handle as state. */
 export async function signInAtSupabase(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, authorizationUrl: (state: string, codeChallenge: string) => string) {
   const pkce = pkcePair()
-  await ctx.store.authorizations.update(bound.handleHash, { providerVerifier: pkce.verifier })
+  await ctx.store.authorizations.update(bound.handle, { providerVerifier: pkce.verifier })
   return reply.redirect(authorizationUrl(bound.handle, pkce.challenge), 303)
 }
 
