@@ -19,7 +19,6 @@ export { oauthChallengeParams } from './challenge.ts'
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
 
-
 /** Where users sign in (OAUTH_UPSTREAM): our page with the password grant, or Supabase's OAuth server. */
 function upstreamFor(config: Config): Upstream {
   const client = config.oauth.supabaseClient
