@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** 256 random bits, URL-safe: codes, handles, secrets and refresh-token keys. */
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url')
@@ -28,4 +28,35 @@ export function pkceMatches(verifier: string, challenge: string, method: string)
 export function pkcePair(): { verifier: string; challenge: string } {
   const verifier = randomToken(48)
   return { verifier, challenge: s256(verifier) }
+}
+
+const IV_BYTES = 12
+const TAG_BYTES = 16
+
+/** An AES-256 key derived from a high-entropy secret; `purpose` gives each use a key of its own. */
+const keyFrom = (secret: string, purpose: string) => Buffer.from(hkdfSync('sha256', secret, 'atoms-mcp sealed', purpose, 32))
+
+/**
+ * Seals `plaintext` (AES-256-GCM) under a key derived from `secret`, a random token someone
+ * else holds (a code, a handle, a refresh token) and of which only a hash is stored: what
+ * is kept next to that hash cannot be read without the secret.
+ */
+export function sealWith(secret: string, purpose: string, plaintext: string): string {
+  const iv = randomBytes(IV_BYTES)
+  const cipher = createCipheriv('aes-256-gcm', keyFrom(secret, purpose), iv)
+  const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
+  return Buffer.concat([iv, sealed, cipher.getAuthTag()]).toString('base64url')
+}
+
+/** The plaintext `sealWith` sealed with the same secret and purpose; undefined for anything else. */
+export function openWith(secret: string, purpose: string, sealed: string): string | undefined {
+  const bytes = Buffer.from(sealed, 'base64url')
+  if (bytes.length < IV_BYTES + TAG_BYTES) return undefined
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', keyFrom(secret, purpose), bytes.subarray(0, IV_BYTES))
+    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES))
+    return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8')
+  } catch {
+    return undefined
+  }
 }

@@ -12,6 +12,7 @@ import { signupRoutes } from './routes/signup.ts'
 import { tokenRoutes } from './routes/token.ts'
 import { userRoutes } from './routes/user.ts'
 import { makeVerifier } from './tokens.ts'
+import { pageSecurity } from '../http/page-security.ts'
 import { consentPageRoutes, LOCAL_CONSENT_PATH } from './oauth-server/consent-page.ts'
 import { oauthServerRoutes } from './oauth-server/routes.ts'
 
@@ -64,7 +65,10 @@ export async function embeddedAuth(app: FastifyInstance, options: EmbeddedAuthOp
     for (const routes of [tokenRoutes, userRoutes, signupRoutes]) await api.register(routes, { ctx })
   })
   // Browsers post forms to these, and OAuth clients post forms to /oauth/token.
-  for (const routes of [authorizeRoutes, localProviderRoutes, discoveryRoutes, oauthServerRoutes, consentPageRoutes]) {
-    await app.register(routes, { ctx })
-  }
+  for (const routes of [authorizeRoutes, discoveryRoutes, oauthServerRoutes]) await app.register(routes, { ctx })
+  // The HTML pages, in a context of their own with the page headers.
+  await app.register(async (pages) => {
+    await pages.register(pageSecurity, { publicUrl: options.config.baseUrl })
+    for (const routes of [localProviderRoutes, consentPageRoutes]) await pages.register(routes, { ctx })
+  })
 }

@@ -29,24 +29,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
   return new SafeHtml(out)
 }
 
-/** Headers for every HTML page: no scripts, no framing, no caching of sign-in pages. */
-export const PAGE_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-  // The rest of what @fastify/helmet sets by default, except HSTS, which belongs to the TLS
-  // terminator in front (this server speaks plain HTTP behind it).
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
-  'origin-agent-cluster': '?1',
-  'x-dns-prefetch-control': 'off',
-  'x-download-options': 'noopen',
-  'x-permitted-cross-domain-policies': 'none',
-  'x-xss-protection': '0',
-}
+/** Every page is sent as this; its security headers come from `pageSecurity` (page-security.ts). */
+export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8'
 
 export function page(title: string, body: SafeHtml): string {
   return html`<!doctype html>
@@ -60,21 +44,4 @@ label{display:block;margin:.8rem 0 .2rem;font-weight:600}input{width:100%;box-si
 .row{display:flex;gap:.6rem;margin-top:1.2rem}button{flex:1;padding:.6rem;border-radius:6px;border:0;font:inherit;cursor:pointer;background:#2f6feb;color:#fff}
 button.secondary{background:#e7eaf0;color:#1d2330}.error{background:#fdecec;color:#8a1c1c;padding:.6rem;border-radius:6px}
 </style></head><body><main>${body}</main></body></html>`.value
-}
-
-/**
- * Page headers for a form whose post ends in a redirect to `target`: browsers apply
- * `form-action` to every redirect after a form post, so the target's origin (or, for an
- * app's private-use scheme, the scheme) has to be allowed besides the page itself.
- */
-export function pageHeadersRedirectingTo(target: string): typeof PAGE_HEADERS {
-  let source = ''
-  try {
-    const url = new URL(target)
-    source = url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol
-  } catch {
-    /* no redirect target: the page itself only */
-  }
-  const policy = PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", `form-action 'self'${source ? ` ${source}` : ''}`)
-  return { ...PAGE_HEADERS, 'content-security-policy': policy }
 }

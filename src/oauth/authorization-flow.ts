@@ -1,9 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { firstString, TTL, type OAuthContext } from './context.ts'
-import { pkcePair, randomToken, sha256 } from '../crypto.ts'
+import { pkcePair, randomToken } from '../crypto.ts'
 import { hashNonce } from './browser-binding.ts'
 import type { OAuthErrorCode } from './errors.ts'
-import { consentPage, errorPage, pageHeaders, signInPage, type PageClient } from './pages.ts'
+import { consentPage, errorPage, signInPage, type PageClient } from './pages.ts'
+import { HTML_CONTENT_TYPE } from '../http/html.ts'
+import { allowFormRedirects, redirectSource } from '../http/page-security.ts'
 import type { ClientRecord, PendingAuthorization } from './store/types.ts'
 import { pathOf } from './urls.ts'
 
@@ -21,7 +23,7 @@ export function errorRedirect(ctx: OAuthContext, redirectUri: string, state: str
 }
 
 export function sendErrorPage(reply: FastifyReply, status: number, title: string, message: string) {
-  return reply.code(status).headers(pageHeaders()).send(errorPage(title, message))
+  return reply.code(status).type(HTML_CONTENT_TYPE).send(errorPage(title, message))
 }
 
 export function pageClient(client: ClientRecord, redirectUri: string): PageClient {
@@ -30,7 +32,6 @@ export function pageClient(client: ClientRecord, redirectUri: string): PageClien
 
 export interface BoundRequest {
   handle: string
-  handleHash: string
   request: PendingAuthorization
   client: ClientRecord
   nonce: string
@@ -49,8 +50,7 @@ export async function loadBoundRequest(
   csrf: unknown | null,
 ): Promise<BoundRequest | undefined> {
   const handleText = firstString(handle)
-  const handleHash = handleText ? sha256(handleText) : ''
-  const pending = handleText ? await ctx.store.authorizations.find(handleHash) : undefined
+  const pending = handleText ? await ctx.store.authorizations.find(handleText) : undefined
   if (!handleText || !pending) {
     sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request is unknown, already finished or has expired.')
     return undefined
@@ -69,16 +69,16 @@ export async function loadBoundRequest(
     sendErrorPage(reply, 400, 'Unknown application', 'The application that started this sign-in is no longer registered.')
     return undefined
   }
-  return { handle: handleText, handleHash, request: pending, client, nonce }
+  return { handle: handleText, request: pending, client, nonce }
 }
 
 /** Ends the request: a fresh single-use code goes to the client by a redirect. */
 export async function completeAuthorization(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest) {
-  const taken = await ctx.store.authorizations.take(bound.handleHash)
+  const taken = await ctx.store.authorizations.take(bound.handle)
   if (!taken?.session || !taken.user) return sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request was already finished.')
   const code = randomToken()
   await ctx.store.codes.create(
-    sha256(code),
+    code,
     {
       clientId: taken.clientId,
       redirectUri: taken.redirectUri,
@@ -96,7 +96,7 @@ export async function completeAuthorization(ctx: OAuthContext, reply: FastifyRep
 
 /** Denies the request: the client hears `access_denied`, and a session made for it ends. */
 export async function denyAuthorization(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, description: string, code: OAuthErrorCode = 'access_denied') {
-  const taken = await ctx.store.authorizations.take(bound.handleHash)
+  const taken = await ctx.store.authorizations.take(bound.handle)
   if (!taken) return sendErrorPage(reply, 400, 'Sign-in expired', 'This sign-in request was already finished.')
   if (taken.session) await ctx.upstream.logout(taken.session.accessToken).catch(() => {})
   reply.log.info({ clientId: taken.clientId, error: code }, 'oauth: authorization refused')
@@ -112,9 +112,9 @@ export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply
   // A form redirect to another origin needs that origin in form-action: Supabase's, when the
   // approval sends the browser there to sign in.
   const signInOrigin = ctx.upstream.authorizationUrl ? ctx.config.effectiveSupabaseUrl : undefined
-  return reply
+  return allowFormRedirects(reply, [redirectSource(request.redirectUri), redirectSource(signInOrigin)])
     .code(200)
-    .headers(pageHeaders(request.redirectUri, signInOrigin))
+    .type(HTML_CONTENT_TYPE)
     .send(
       consentPage({
         client: pageClient(client, request.redirectUri),
@@ -138,13 +138,13 @@ export function showFirstStep(ctx: OAuthContext, reply: FastifyReply, bound: Bou
 /** After our consent step: to Supabase's OAuth server, with this server's own PKCE pair and the handle as state. */
 export async function signInAtSupabase(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, authorizationUrl: (state: string, codeChallenge: string) => string) {
   const pkce = pkcePair()
-  await ctx.store.authorizations.update(bound.handleHash, { providerVerifier: pkce.verifier })
+  await ctx.store.authorizations.update(bound.handle, { providerVerifier: pkce.verifier })
   return reply.redirect(authorizationUrl(bound.handle, pkce.challenge), 303)
 }
 
 /** The sign-in page of a request, first shown by /authorize and again after a failed attempt. */
 export function showSignIn(ctx: OAuthContext, reply: FastifyReply, bound: BoundRequest, status: number, error?: string, email?: string) {
-  return reply.code(status).headers(pageHeaders(bound.request.redirectUri)).send(
+  return allowFormRedirects(reply, [redirectSource(bound.request.redirectUri)]).code(status).type(HTML_CONTENT_TYPE).send(
     signInPage({
       client: pageClient(bound.client, bound.request.redirectUri),
       handle: bound.handle,

@@ -19,13 +19,6 @@ export { oauthChallengeParams } from './challenge.ts'
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
 
-/** Deletes expired state and ends the Supabase sessions nobody came to collect. */
-export async function sweepExpired(store: OAuthStore, upstream: Upstream): Promise<number> {
-  const { removed, abandonedSessions } = await store.sweep()
-  for (const session of abandonedSessions) await upstream.logout(session.accessToken).catch(() => {})
-  return removed
-}
-
 /** Where users sign in (OAUTH_UPSTREAM): our page with the password grant, or Supabase's OAuth server. */
 function upstreamFor(config: Config): Upstream {
   const client = config.oauth.supabaseClient
@@ -77,7 +70,7 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
         verifyAccessToken: check,
       }
       await app.register(authorizationServer, { ctx })
-      const sweep = () => sweepExpired(store, upstream).catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
+      const sweep = () => store.sweep().catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))
       sweeper = setInterval(sweep, SWEEP_INTERVAL_MS)
       sweeper.unref()
       // Once at start too: a server restarted often would otherwise never sweep.

@@ -1,4 +1,4 @@
-import { html, page, PAGE_HEADERS, type SafeHtml } from '../http/html.ts'
+import { html, page, type SafeHtml } from '../http/html.ts'
 
 export interface PageClient {
   clientId: string
@@ -31,20 +31,6 @@ export interface ConsentPageModel {
 export function redirectHost(uri: string): string {
   const url = new URL(uri)
   return url.host ? `${url.protocol}//${url.host}` : url.protocol
-}
-
-/**
- * The page headers, with `form-action` widened to the client's redirect target: browsers
- * apply form-action to the redirect that follows a form post, and that redirect is the
- * whole point of Approve and Deny.
- */
-export function pageHeaders(...redirectTargets: (string | undefined)[]): Record<string, string> {
-  const sources = redirectTargets.filter((target): target is string => target !== undefined).map((target) => {
-    const url = new URL(target)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol
-  })
-  if (!sources.length) return { ...PAGE_HEADERS }
-  return { ...PAGE_HEADERS, 'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", `form-action 'self' ${sources.join(' ')}`) }
 }
 
 const PROVIDER_LABELS: Record<string, string> = { github: 'GitHub', google: 'Google', gitlab: 'GitLab', azure: 'Microsoft', linkedin_oidc: 'LinkedIn' }

@@ -9,10 +9,10 @@ const POLL_MS = 100
  * another instance) is rotating it, waits for that rotation to finish, at most as long as
  * one call to Supabase may take.
  */
-export async function claimRefreshToken(ctx: OAuthContext, tokenHash: string, clientId: string): Promise<Exclude<RefreshClaim, { kind: 'busy' }>> {
+export async function claimRefreshToken(ctx: OAuthContext, token: string, clientId: string): Promise<Exclude<RefreshClaim, { kind: 'busy' }>> {
   const deadline = Date.now() + ctx.config.upstreamTimeoutMs + 2000
   for (;;) {
-    const claim = await ctx.store.refreshTokens.claim(tokenHash, clientId, TTL.replayWindow)
+    const claim = await ctx.store.refreshTokens.claim(token, clientId, TTL.replayWindow)
     if (claim.kind !== 'busy') return claim
     if (Date.now() > deadline) throw new TemporarilyUnavailableError('the refresh token is being rotated; retry shortly')
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))

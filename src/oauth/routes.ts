@@ -13,6 +13,7 @@ import { revokeRoutes } from './handlers/revoke.ts'
 import { signInRoutes } from './handlers/sign-in.ts'
 import { tokenRoutes } from './handlers/token.ts'
 import { pathOf } from './urls.ts'
+import { pageSecurity } from '../http/page-security.ts'
 
 /** The whole authorization server as one Fastify plugin; errors leave it in OAuth's format. */
 export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
@@ -20,9 +21,10 @@ export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: 
   const { asPaths, prmPaths } = discoveryPaths(ctx.urls)
   openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke].map(pathOf)])
   await app.register(discoveryRoutes, { urls: ctx.urls, introspection: true })
-  for (const routes of [
-    registerRoutes, authorizeRoutes, signInRoutes, providerRoutes, consentRoutes, callbackRoutes, tokenRoutes, revokeRoutes, introspectRoutes,
-  ]) {
-    await app.register(routes, { ctx })
-  }
+  for (const routes of [registerRoutes, tokenRoutes, revokeRoutes, introspectRoutes]) await app.register(routes, { ctx })
+  // The browser's routes, pages and redirects, in a context of their own with the page headers.
+  await app.register(async (pages) => {
+    await pages.register(pageSecurity, { publicUrl: ctx.urls.issuer })
+    for (const routes of [authorizeRoutes, signInRoutes, providerRoutes, consentRoutes, callbackRoutes]) await pages.register(routes, { ctx })
+  })
 }

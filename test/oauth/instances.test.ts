@@ -1,9 +1,10 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { readdirSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { obtainCode, postToken, type FlowStep } from '../../scripts/lib/oauth-flow.ts'
 import { freePort } from '../../scripts/lib/ports.ts'
-import { backends } from '../helpers/backends.ts'
+import { backends, tempDir, type Backend } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { REDIRECT_URI, signUp, supabaseUser } from './helpers.ts'
 import { register, token } from './manual-client.ts'
@@ -13,19 +14,22 @@ const postgres = backends().find((backend) => backend.name === 'postgres')
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 
 t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false : 'no PostgreSQL server (run through npm test)' }, async (t) => {
-  // A runs in this process and owns the database; B is `npm start` in a process of its own
-  // on the same database, data folder and public URL, as two replicas behind one load balancer.
-  const a = await startTestServer(postgres!, { AUTH_MODE: 'oauth' })
+  // A runs in this process; B is `npm start` in a process of its own. They share the
+  // database and the public URL, as two replicas behind one load balancer, and nothing
+  // else: each has a data folder of its own, and both are still empty at the end.
+  const store = await postgres!.create()
+  t.teardown(() => store.dispose())
+  const database: Backend = { name: 'postgres', create: async () => ({ ...store, dispose: async () => {} }) }
+  const a = await startTestServer(database, { AUTH_MODE: 'oauth', DATABASE_URL: store.url! })
   t.teardown(() => a.dispose())
-  const dbName = (await a.db.query<{ db: string }>('select current_database() as db')).rows[0]!.db
-  const dbUrl = new URL(process.env.TEST_DATABASE_URL!)
-  dbUrl.pathname = `/${dbName}`
+  const bDataDir = tempDir()
+  t.teardown(() => rmSync(bDataDir, { recursive: true, force: true }))
   const bPort = await freePort()
   const child = spawn(process.execPath, [MAIN], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
-      PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(bPort), DATA_DIR: a.config.dataDir, LOG_LEVEL: 'silent', AUTH_MODE: 'oauth',
-      BASE_URL: a.config.baseUrl, DATABASE_URL: dbUrl.toString(),
+      PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(bPort), DATA_DIR: bDataDir, LOG_LEVEL: 'silent', AUTH_MODE: 'oauth',
+      BASE_URL: a.config.baseUrl, DATABASE_URL: store.url!,
     },
   })
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
@@ -63,4 +67,5 @@ t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false :
   t.equal(fromB.status, 200, 'the same refresh token on both instances at once')
   t.equal(fromA.body.refresh_token, fromB.body.refresh_token, 'is rotated once: both get the same new pair')
   t.equal((await supabaseUser(a, fromB.body.access_token)).status, 200, 'and the session lives on')
+  t.same([readdirSync(a.config.dataDir), readdirSync(bDataDir)], [[], []], 'neither instance kept anything in its data folder')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { sweepExpired } from '../../src/oauth/index.ts'
+import { sha256 } from '../../src/crypto.ts'
 import { postgresOAuthStore } from '../../src/oauth/store/postgres.ts'
 import { createUpstream } from '../../src/oauth/upstream.ts'
 import { backends } from '../helpers/backends.ts'
@@ -41,12 +41,63 @@ for (const backend of backends()) {
     const idle = await store.clients.create({ clientId: 'idle', secretHash: null, metadata: { redirect_uris: ['https://a.example/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], scope: 'openid', application_type: 'web' } })
     await server.db.query("update atoms_oauth.clients set last_used_at = now() - interval '31 days' where client_id = $1", [idle.clientId])
 
-    const removed = await sweepExpired(store, upstream)
+    const removed = await store.sweep()
     t.equal(removed, 3, 'the expired request, the expired code and the idle client')
     t.ok(await store.authorizations.find('pending-live'), 'live requests stay')
-    t.equal((await server.db.query("select 1 from atoms_oauth.authorization_codes where code_hash = 'code-live'")).rows.length, 1, 'live codes stay')
-    t.equal((await supabaseUser(server, forgotten.accessToken)).status, 403, 'the session of an abandoned request is ended')
-    t.equal((await supabaseUser(server, unredeemed.accessToken)).status, 403, 'and that of a code never redeemed')
-    t.equal((await supabaseUser(server, kept.accessToken)).status, 200, 'the others live on')
+    t.equal((await server.db.query('select 1 from atoms_oauth.authorization_codes where code_hash = $1', [sha256('code-live')])).rows.length, 1, 'live codes stay')
+    const left = JSON.stringify((await server.db.query('select * from atoms_oauth.pending_authorizations')).rows) +
+      JSON.stringify((await server.db.query('select * from atoms_oauth.authorization_codes')).rows)
+    t.notOk(left.includes(forgotten.refreshToken) || left.includes(unredeemed.refreshToken), 'nothing is left of the abandoned sessions, not even sealed')
+    t.equal((await supabaseUser(server, kept.accessToken)).status, 200, 'the session of a live code lives on')
+  })
+}
+
+for (const backend of backends()) {
+  t.test(`what the store keeps of a session is sealed by the secret the row is found by, on ${backend.name}`, async (t) => {
+    const server = await startTestServer(backend, { AUTH_MODE: 'oauth' })
+    t.teardown(() => server.dispose())
+    const store = postgresOAuthStore(server.db)
+    const session = { accessToken: 'header.payload.access-signature', refreshToken: 'refresh-token-value', expiresAt: 2_000_000_000, userId: 'u1', email: 'u@example.com' }
+    const handle = 'the-handle-the-browser-holds-0123456789abcdef'
+    const everything = async () => {
+      let text = ''
+      for (const table of ['pending_authorizations', 'authorization_codes', 'refresh_tokens']) {
+        text += JSON.stringify((await server.db.query(`select * from atoms_oauth.${table}`)).rows)
+      }
+      return text
+    }
+    const inTheClear = async (...secrets: string[]) => {
+      const text = await everything()
+      return secrets.filter((secret) => text.includes(secret))
+    }
+
+    await store.authorizations.create(handle, request, 600)
+    await store.authorizations.update(handle, { user: { id: 'u1', email: 'u@example.com' }, session, providerVerifier: 'provider-verifier-value' })
+    t.same(await inTheClear(handle, session.accessToken, session.refreshToken, 'provider-verifier-value'), [], 'the pending request keeps the handle\'s hash and sealed values only')
+    const found = await store.authorizations.find(handle)
+    t.same([found?.session, found?.providerVerifier], [session, 'provider-verifier-value'], 'the handle opens them')
+
+    // Moved onto another request's row, a sealed session does not open with that row's handle.
+    await store.authorizations.create('another-handle-0123456789abcdef0123456789ab', request, 600)
+    await server.db.query('update atoms_oauth.pending_authorizations set sealed_session = (select sealed_session from atoms_oauth.pending_authorizations where handle_hash = $1) where handle_hash = $2', [
+      sha256(handle), sha256('another-handle-0123456789abcdef0123456789ab'),
+    ])
+    t.equal((await store.authorizations.find('another-handle-0123456789abcdef0123456789ab'))?.session, undefined, 'a sealed session opens only on its own row')
+
+    const code = 'the-code-the-client-holds-0123456789abcdef012'
+    const issued = { clientId: 'c', redirectUri: request.redirectUri, codeChallenge: request.codeChallenge, scope: 'openid', resource: request.resource, userId: 'u1', session }
+    await store.codes.create(code, issued, 60)
+    t.same(await inTheClear(code, session.accessToken, session.refreshToken), [], 'the code keeps its hash and a sealed session')
+    const answer = { access_token: session.accessToken, refresh_token: session.refreshToken, token_type: 'Bearer' }
+    const redeem = () => store.codes.redeem(code, 'verifier-hash', 10, () => {}, () => answer)
+    t.same(await redeem(), { outcome: 'issued', response: answer, code: issued })
+    t.same(await inTheClear(session.accessToken, session.refreshToken), [], 'the answer kept for a replay is sealed too')
+    t.same(await redeem(), { outcome: 'replayed', response: answer }, 'and opens for the same code within the window')
+
+    const rotated = { access_token: 'header.payload.next-signature', refresh_token: 'next-refresh-token', token_type: 'Bearer' }
+    t.equal((await store.refreshTokens.claim(session.refreshToken, 'c', 10)).kind, 'claimed')
+    await store.refreshTokens.complete(session.refreshToken, rotated, rotated.refresh_token, { clientId: 'c', userId: 'u1', scope: 'openid', resource: request.resource })
+    t.same(await inTheClear(session.refreshToken, rotated.access_token, rotated.refresh_token), [], 'a rotated token keeps its successor sealed')
+    t.same(await store.refreshTokens.claim(session.refreshToken, 'c', 10), { kind: 'replay', response: rotated }, 'which the old token opens within the window')
   })
 }

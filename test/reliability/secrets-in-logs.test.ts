@@ -6,6 +6,7 @@ import { callTool } from '../../scripts/lib/mcp-call.ts'
 import { backends } from '../helpers/backends.ts'
 import { logCollector, supabaseClient } from '../helpers/auth.ts'
 import { signInThroughBrowser } from '../helpers/browser.ts'
+import { SecretLedger } from '../helpers/secrets.ts'
 import { startTestServer } from '../helpers/server.ts'
 
 const PASSWORD = 'Tr0ub4dor&3-secret-password'
@@ -18,20 +19,10 @@ t.test('no credential of a full run reaches the logs or sits in the database in 
   const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'simple', LOG_LEVEL: 'trace' }, { logStream: log.stream })
   t.teardown(() => server.dispose())
   const base = server.config.baseUrl
-  const secrets = new Map<string, string>()
-  const keep = (what: string, value: string | null | undefined) => {
-    if (!value) throw new Error(`${what}: nothing to keep`)
-    secrets.set(what, value)
-    // A JWT's signature is its unguessable part; a logged fragment of it counts too.
-    if (value.split('.').length === 3) secrets.set(`${what} (signature)`, value.split('.')[2]!)
-  }
+  const ledger = new SecretLedger()
+  const keep = ledger.keep.bind(ledger)
   // Every text the embedded auth keeps, searched for the credentials seen so far.
-  const storedInTheClear = async () => {
-    const tables = await server.db.query<{ table_name: string }>("select table_name from information_schema.tables where table_schema = 'embedded_auth'")
-    let stored = ''
-    for (const { table_name } of tables.rows) stored += JSON.stringify((await server.db.query(`select * from embedded_auth.${table_name}`)).rows)
-    return [...secrets].filter(([, value]) => stored.includes(value)).map(([what]) => what)
-  }
+  const storedInTheClear = () => ledger.storedInTheClear(server.db, ['embedded_auth'])
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
     return { status: response.status, body: (await response.json()) as any }
@@ -97,8 +88,7 @@ t.test('no credential of a full run reaches the logs or sits in the database in 
 
   const logged = log.text()
   t.ok(logged.split('\n').length > 20, `trace logging wrote ${logged.split('\n').length} lines`)
-  const leaked = [...secrets].filter(([, value]) => logged.includes(value)).map(([what]) => what)
-  t.same(leaked, [], `none of ${secrets.size} credentials is in the logs`)
+  t.same(ledger.foundIn(logged), [], `none of ${ledger.secrets.size} credentials is in the logs`)
 
   t.same(await storedInTheClear(), [], 'none is stored in the clear once the run is over')
 })

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto'
 import { safeEqual } from '../../crypto.ts'
 import type { FastifyInstance } from 'fastify'
-import { html, page, PAGE_HEADERS, pageHeadersRedirectingTo } from '../../http/html.ts'
+import { html, HTML_CONTENT_TYPE, page } from '../../http/html.ts'
+import { allowFormRedirects, redirectSource } from '../../http/page-security.ts'
 import type { Queryable } from '../../db/db.ts'
 import type { AuthContext } from '../context.ts'
 import { checkPassword, findUserByEmail, isBanned } from '../users.ts'
@@ -53,13 +54,14 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 
   app.get(LOCAL_CONSENT_PATH, { schema: { querystring: { type: 'object', properties: { authorization_id: { type: 'string' } } } } }, async (request, reply) => {
     const authorization = await findPendingAuthorization(ctx.db, (request.query as { authorization_id?: string }).authorization_id)
-    if (!authorization) return reply.code(404).headers(PAGE_HEADERS).send(errorPage('This authorization request does not exist or has expired.'))
-    return reply.headers(pageHeadersRedirectingTo(authorization.redirect_uri)).send(await render(ctx.db, authorization))
+    reply.type(HTML_CONTENT_TYPE)
+    if (!authorization) return reply.code(404).send(errorPage('This authorization request does not exist or has expired.'))
+    return allowFormRedirects(reply, [redirectSource(authorization.redirect_uri)]).send(await render(ctx.db, authorization))
   })
 
   app.post(LOCAL_CONSENT_PATH, { schema: { body: { type: 'object' } } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
-    reply.headers(PAGE_HEADERS)
+    reply.type(HTML_CONTENT_TYPE)
     const id = typeof body.authorization_id === 'string' ? body.authorization_id : ''
     if (!tokenMatches(id, body.form_token)) return reply.code(400).send(errorPage('This form did not come from this server.'))
     const email = typeof body.email === 'string' ? body.email.trim() : ''
@@ -78,7 +80,6 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       return { redirect: body.action === 'approve' ? await approve(tx, authorization, user.id) : await deny(tx, authorization, user.id) }
     })
     if ('redirect' in outcome) return reply.redirect(outcome.redirect, 302)
-    if (outcome.formRedirectsTo) reply.headers(pageHeadersRedirectingTo(outcome.formRedirectsTo))
-    return reply.code(outcome.status).send(outcome.page)
+    return allowFormRedirects(reply, [redirectSource(outcome.formRedirectsTo)]).code(outcome.status).send(outcome.page)
   })
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { SignJWT, jwtVerify } from 'jose'
-import { html, page, PAGE_HEADERS } from '../../http/html.ts'
+import { html, HTML_CONTENT_TYPE, page } from '../../http/html.ts'
+import { allowFormRedirects } from '../../http/page-security.ts'
 import type { AuthContext } from '../context.ts'
 
 /**
@@ -16,10 +17,7 @@ export const LOCAL_PROVIDER_PATH = '/local-provider'
  * post ends, through /callback, at the app's own URL on another origin; `'self'` alone
  * would stop the sign-in at that last step.
  */
-const SIGN_IN_PAGE_HEADERS = {
-  ...PAGE_HEADERS,
-  'content-security-policy': PAGE_HEADERS['content-security-policy'].replace("form-action 'self'", "form-action 'self' http: https:"),
-}
+const APP_ORIGINS = ['http:', 'https:']
 
 const CODE_AUDIENCE = 'embedded-auth-callback'
 const CODE_TTL_SECONDS = 120
@@ -82,9 +80,9 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
   app.get(`${LOCAL_PROVIDER_PATH}/authorize`, { schema: { querystring: pageQuerySchema } }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>
     if (query.redirect_uri !== callbackUrl || !query.state || !query.provider) {
-      return reply.code(400).headers(PAGE_HEADERS).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in link is incomplete or was not issued by this server.</p>`))
+      return reply.code(400).type(HTML_CONTENT_TYPE).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in link is incomplete or was not issued by this server.</p>`))
     }
-    return reply.headers(SIGN_IN_PAGE_HEADERS).send(render(query))
+    return allowFormRedirects(reply, APP_ORIGINS).type(HTML_CONTENT_TYPE).send(render(query))
   })
 
   app.post(`${LOCAL_PROVIDER_PATH}/authorize`, { schema: { body: { type: 'object' } } }, async (request, reply) => {
@@ -92,7 +90,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       Object.entries((request.body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
     ) as Record<string, string | undefined>
     if (body.redirect_uri !== callbackUrl || !body.state || !body.provider) {
-      return reply.code(400).headers(PAGE_HEADERS).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in form is incomplete or was not issued by this server.</p>`))
+      return reply.code(400).type(HTML_CONTENT_TYPE).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in form is incomplete or was not issued by this server.</p>`))
     }
     const back = new URL(callbackUrl)
     back.searchParams.set('state', body.state)
@@ -103,7 +101,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     }
     const email = (body.email ?? '').trim().toLowerCase()
     if (!EMAIL_PATTERN.test(email) || email.length > 255) {
-      return reply.code(400).headers(SIGN_IN_PAGE_HEADERS).send(render(body, 'Enter a valid email address.'))
+      return allowFormRedirects(reply, APP_ORIGINS).code(400).type(HTML_CONTENT_TYPE).send(render(body, 'Enter a valid email address.'))
     }
     const name = (body.name ?? '').trim().slice(0, 200)
     const code = await new SignJWT({ email, name, provider: body.provider, state: body.state })

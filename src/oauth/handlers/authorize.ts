@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { errorRedirect, sendErrorPage, showFirstStep } from '../authorization-flow.ts'
 import { hashNonce } from '../browser-binding.ts'
 import { TTL, type OAuthContext } from '../context.ts'
-import { PKCE_PATTERN, randomToken, sha256 } from '../../crypto.ts'
+import { PKCE_PATTERN, randomToken } from '../../crypto.ts'
 import { OAuthError } from '../errors.ts'
 import { matchRedirectUri } from '../redirect-uris.ts'
 import { isOurResource } from '../resource.ts'
@@ -70,8 +70,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
       user: undefined,
       session: undefined,
     }
-    const handleHash = sha256(handle)
-    await ctx.store.authorizations.create(handleHash, pending, TTL.pendingAuthorization)
-    return showFirstStep(ctx, reply, { handle, handleHash, request: pending, client, nonce })
+    await ctx.store.authorizations.create(handle, pending, TTL.pendingAuthorization)
+    return showFirstStep(ctx, reply, { handle, request: pending, client, nonce })
   })
 }

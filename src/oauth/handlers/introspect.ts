@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { sha256 } from '../../crypto.ts'
 import { InvalidClientError, InvalidRequestError } from '../errors.ts'
 import { pathOf } from '../urls.ts'
 
@@ -19,7 +18,7 @@ export async function introspectRoutes(app: FastifyInstance, { ctx }: { ctx: OAu
     const token = firstString(body.token)
     if (!token) throw new InvalidRequestError('token is required')
 
-    const grant = await ctx.store.refreshTokens.find(sha256(token))
+    const grant = await ctx.store.refreshTokens.find(token)
     if (grant) {
       if (!grant.active || grant.clientId !== client.clientId) return { active: false }
       return { active: true, token_type: 'refresh_token', client_id: grant.clientId, sub: grant.userId, scope: grant.scope, aud: grant.resource, iss: ctx.urls.issuer }

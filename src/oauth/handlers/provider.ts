@@ -17,7 +17,7 @@ export async function providerRoutes(app: FastifyInstance, { ctx }: { ctx: OAuth
     const provider = firstString(query.provider) ?? ''
     if (!ctx.config.oauth.providers.includes(provider)) return showSignIn(ctx, reply, bound, 400, 'This sign-in provider is not enabled.')
     const pkce = pkcePair()
-    await ctx.store.authorizations.update(bound.handleHash, { providerVerifier: pkce.verifier })
+    await ctx.store.authorizations.update(bound.handle, { providerVerifier: pkce.verifier })
     // The handle comes back in the query of our callback; the browser cookie proves it is ours.
     const back = `${ctx.urls.callback}?${new URLSearchParams({ state: bound.handle })}`
     return reply.redirect(ctx.upstream.providerUrl(provider, back, pkce.challenge), 302)

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { sha256 } from '../../crypto.ts'
 import { claimRefreshToken } from '../refresh-claim.ts'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
 import { isOutage, UpstreamError } from '../upstream.ts'
@@ -33,12 +32,11 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
     const token = firstString(body.token)
     if (!token) throw new InvalidRequestError('token is required')
 
-    const tokenHash = sha256(token)
-    const grant = await store.refreshTokens.find(tokenHash)
+    const grant = await store.refreshTokens.find(token)
     if (grant) {
       // A token of another client is left alone; the answer does not say whether it exists.
       if (grant.clientId !== client.clientId) return reply.code(200).send()
-      const claim = await claimRefreshToken(ctx, tokenHash, client.clientId)
+      const claim = await claimRefreshToken(ctx, token, client.clientId)
       if (claim.kind === 'claimed') {
         await endSession(async () => {
           const session = await upstream.refresh(token)
@@ -47,9 +45,9 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
       } else if (claim.kind === 'replay') {
         // Rotated a moment ago: the session lives on in its successor, which ends with it.
         await endSession(() => upstream.logout(claim.response.access_token))
-        if (claim.response.refresh_token) await store.refreshTokens.revoke(sha256(claim.response.refresh_token))
+        if (claim.response.refresh_token) await store.refreshTokens.revoke(claim.response.refresh_token)
       }
-      await store.refreshTokens.revoke(tokenHash)
+      await store.refreshTokens.revoke(token)
       return reply.code(200).send()
     }
     if (looksLikeJwt(token)) {

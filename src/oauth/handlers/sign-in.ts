@@ -10,7 +10,7 @@ const SIGN_IN_WINDOW_SECONDS = 900
 /** Records who signed in on the pending request. */
 export async function recordSignIn(ctx: OAuthContext, bound: BoundRequest, session: UpstreamSession): Promise<BoundRequest> {
   const user = { id: session.userId, email: session.email }
-  await ctx.store.authorizations.update(bound.handleHash, { user, session, providerVerifier: undefined })
+  await ctx.store.authorizations.update(bound.handle, { user, session, providerVerifier: undefined })
   return { ...bound, request: { ...bound.request, user, session, providerVerifier: undefined } }
 }
 

@@ -36,7 +36,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     if (!PKCE_PATTERN.test(verifier)) throw new InvalidGrantError('code_verifier is malformed')
     const withRefresh = client.metadata.grant_types.includes('refresh_token')
     const redemption = await store.codes.redeem(
-      sha256(code),
+      code,
       sha256(`${client.clientId}\n${verifier}`),
       TTL.replayWindow,
       (issued) => {
@@ -53,7 +53,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       log.warn({ clientId: client.clientId, userId: redemption.code.userId }, 'oauth: authorization code used twice; its session is ended')
       // RFC 6749 §4.1.2: a code used twice has leaked; end what it gave out.
       await upstream.logout(redemption.code.session.accessToken).catch(() => {})
-      if (redemption.response?.refresh_token) await store.refreshTokens.revoke(sha256(redemption.response.refresh_token))
+      if (redemption.response?.refresh_token) await store.refreshTokens.revoke(redemption.response.refresh_token)
       throw new InvalidGrantError('the authorization code has already been used')
     }
     return redemption.response
@@ -63,8 +63,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     const refreshToken = firstString(body.refresh_token)
     if (!refreshToken) throw new InvalidRequestError('refresh_token is required')
     checkResource(body)
-    const tokenHash = sha256(refreshToken)
-    const claim = await claimRefreshToken(ctx, tokenHash, client.clientId)
+    const claim = await claimRefreshToken(ctx, refreshToken, client.clientId)
     if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
     if (claim.kind === 'reused') {
       log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its session is ended')
@@ -76,24 +75,24 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     if (claim.kind === 'replay') return claim.response
     const requestedScope = firstString(body.scope)
     if (requestedScope && !scopeWithin(requestedScope, claim.grant.scope)) {
-      await store.refreshTokens.release(tokenHash)
+      await store.refreshTokens.release(refreshToken)
       throw new InvalidScopeError('a refresh cannot widen the granted scope')
     }
     try {
       const session = await upstream.refresh(refreshToken)
       if (session.userId !== claim.grant.userId) throw new UpstreamError('grant')
       const response = tokenResponse(session, requestedScope || claim.grant.scope, true)
-      await store.refreshTokens.complete(tokenHash, response, sha256(session.refreshToken), { ...claim.grant, scope: requestedScope || claim.grant.scope })
+      await store.refreshTokens.complete(refreshToken, response, session.refreshToken, { ...claim.grant, scope: requestedScope || claim.grant.scope })
       return response
     } catch (error) {
       if (error instanceof UpstreamError && error.failure === 'misconfigured') {
         log.error(MISCONFIGURED_CLIENT)
       }
       if (error instanceof UpstreamError && !isOutage(error.failure)) {
-        await store.refreshTokens.revoke(tokenHash)
+        await store.refreshTokens.revoke(refreshToken)
         throw new InvalidGrantError('the refresh token is no longer valid')
       }
-      await store.refreshTokens.release(tokenHash)
+      await store.refreshTokens.release(refreshToken)
       if (error instanceof UpstreamError) throw new TemporarilyUnavailableError()
       throw error
     }

@@ -2,42 +2,52 @@ import type { Db, Queryable } from '../../db/db.ts'
 import type { UpstreamSession } from '../upstream.ts'
 import { sha256 } from '../../crypto.ts'
 import type { AuthorizationCode, CodeStore, RefreshClaim, RefreshGrant, RefreshTokenStore, TokenResponse } from './types.ts'
+import { seal, unseal } from './sealed.ts'
 
 /**
  * The two stores whose operations must be atomic across instances: redeeming a code and
  * rotating a refresh token. Both lock the row (`for update`) for the whole decision.
  */
 
-const insertRefreshToken = (q: Queryable, tokenHash: string, grant: RefreshGrant) =>
+const insertRefreshToken = (q: Queryable, token: string, grant: RefreshGrant) =>
   q.query(
     `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource) values ($1, $2, $3, $4, $5)
      on conflict (token_hash) do nothing`,
-    [tokenHash, grant.clientId, grant.userId, grant.scope, grant.resource],
+    [sha256(token), grant.clientId, grant.userId, grant.scope, grant.resource],
   )
 
 /** A claim older than this was left by an instance that died mid-rotation; it can be taken over. */
 const STALE_CLAIM_SECONDS = 30
 
 export function codes(db: Db): CodeStore {
-  const toCode = (row: any): AuthorizationCode => ({
-    clientId: row.client_id,
-    redirectUri: row.redirect_uri,
-    codeChallenge: row.code_challenge,
-    scope: row.scope,
-    resource: row.resource,
-    userId: row.user_id,
-    session: row.session as UpstreamSession,
-  })
+  // A row is found by the hash of the code and opened with the code itself.
+  const toCode = (code: string, row: any): AuthorizationCode | undefined => {
+    const session = unseal<UpstreamSession>(code, 'code session', row.sealed_session)
+    if (!session) return undefined
+    return {
+      clientId: row.client_id,
+      redirectUri: row.redirect_uri,
+      codeChallenge: row.code_challenge,
+      scope: row.scope,
+      resource: row.resource,
+      userId: row.user_id,
+      session,
+    }
+  }
   return {
-    async create(codeHash, code, ttlSeconds) {
+    async create(code, issued, ttlSeconds) {
       await db.query(
         `insert into atoms_oauth.authorization_codes
-           (code_hash, client_id, redirect_uri, code_challenge, scope, resource, user_id, session, expires_at)
+           (code_hash, client_id, redirect_uri, code_challenge, scope, resource, user_id, sealed_session, expires_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, now() + make_interval(secs => $9))`,
-        [codeHash, code.clientId, code.redirectUri, code.codeChallenge, code.scope, code.resource, code.userId, JSON.stringify(code.session), ttlSeconds],
+        [
+          sha256(code), issued.clientId, issued.redirectUri, issued.codeChallenge, issued.scope, issued.resource, issued.userId,
+          seal(code, 'code session', issued.session), ttlSeconds,
+        ],
       )
     },
-    async redeem(codeHash, verifierHash, replaySeconds, check, respond) {
+    async redeem(presented, verifierHash, replaySeconds, check, respond) {
+      const codeHash = sha256(presented)
       return db.transaction(async (tx) => {
         const { rows } = await tx.query(
           `select *, used_at > now() - make_interval(secs => $2) as in_replay_window, expires_at <= now() as expired
@@ -45,22 +55,25 @@ export function codes(db: Db): CodeStore {
           [codeHash, replaySeconds],
         )
         const row = rows[0]
-        if (!row) return undefined
-        const code = toCode(row)
+        const code = row ? toCode(presented, row) : undefined
+        if (!row || !code) return undefined
+        // Kept sealed with the code until the row goes: a replay within the window gets it
+        // again, and a later reuse needs it to revoke what the code gave out.
+        const response = unseal<TokenResponse>(presented, 'code response', row.sealed_response)
         if (row.used_at) {
-          if (row.in_replay_window && row.response && row.verifier_hash === verifierHash) return { outcome: 'replayed' as const, response: row.response as TokenResponse }
+          if (row.in_replay_window && response && row.verifier_hash === verifierHash) return { outcome: 'replayed' as const, response }
           // Any other second use: the code leaked. Forget the answer; the caller revokes it.
-          await tx.query('update atoms_oauth.authorization_codes set response = null where code_hash = $1', [codeHash])
-          return { outcome: 'reused' as const, code, response: (row.response as TokenResponse | null) ?? undefined }
+          await tx.query('update atoms_oauth.authorization_codes set sealed_response = null where code_hash = $1', [codeHash])
+          return { outcome: 'reused' as const, code, response }
         }
         if (row.expired) return undefined
         check(code)
-        const response = respond(code)
-        await tx.query('update atoms_oauth.authorization_codes set used_at = now(), verifier_hash = $2, response = $3 where code_hash = $1', [
-          codeHash, verifierHash, JSON.stringify(response),
+        const issued = respond(code)
+        await tx.query('update atoms_oauth.authorization_codes set used_at = now(), verifier_hash = $2, sealed_response = $3 where code_hash = $1', [
+          codeHash, verifierHash, seal(presented, 'code response', issued),
         ])
-        if (response.refresh_token) await insertRefreshToken(tx, sha256(response.refresh_token), code)
-        return { outcome: 'issued' as const, response, code }
+        if (issued.refresh_token) await insertRefreshToken(tx, issued.refresh_token, code)
+        return { outcome: 'issued' as const, response: issued, code }
       })
     },
   }
@@ -68,13 +81,14 @@ export function codes(db: Db): CodeStore {
 
 export function refreshTokens(db: Db): RefreshTokenStore {
   return {
-    async find(tokenHash) {
-      const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [tokenHash])
+    async find(token) {
+      const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [sha256(token)])
       const row = rows[0]
       if (!row) return undefined
       return { clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource, active: !row.rotated_at && !row.revoked_at }
     },
-    async claim(tokenHash, clientId, replaySeconds): Promise<RefreshClaim> {
+    async claim(token, clientId, replaySeconds): Promise<RefreshClaim> {
+      const tokenHash = sha256(token)
       return db.transaction(async (tx) => {
         const { rows } = await tx.query(
           `select *, rotated_at > now() - make_interval(secs => $2) as in_replay_window,
@@ -87,7 +101,8 @@ export function refreshTokens(db: Db): RefreshTokenStore {
         if (row.client_id !== clientId) return { kind: 'invalid', reason: 'the refresh token was issued to another client' }
         if (row.revoked_at) return { kind: 'invalid', reason: 'the refresh token has been revoked' }
         if (row.rotated_at) {
-          if (row.in_replay_window && row.successor) return { kind: 'replay', response: row.successor as TokenResponse }
+          const successor = row.in_replay_window ? unseal<TokenResponse>(token, 'refresh successor', row.sealed_successor) : undefined
+          if (successor) return { kind: 'replay', response: successor }
           return { kind: 'reused' }
         }
         if (row.claim_fresh) return { kind: 'busy' }
@@ -95,19 +110,19 @@ export function refreshTokens(db: Db): RefreshTokenStore {
         return { kind: 'claimed', grant: { clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource } }
       })
     },
-    async complete(tokenHash, response, successorHash, grant) {
+    async complete(token, response, successor, grant) {
       await db.transaction(async (tx) => {
-        await tx.query('update atoms_oauth.refresh_tokens set rotated_at = now(), rotating_since = null, successor = $2 where token_hash = $1', [
-          tokenHash, JSON.stringify(response),
+        await tx.query('update atoms_oauth.refresh_tokens set rotated_at = now(), rotating_since = null, sealed_successor = $2 where token_hash = $1', [
+          sha256(token), seal(token, 'refresh successor', response),
         ])
-        await insertRefreshToken(tx, successorHash, grant)
+        await insertRefreshToken(tx, successor, grant)
       })
     },
-    async release(tokenHash) {
-      await db.query('update atoms_oauth.refresh_tokens set rotating_since = null where token_hash = $1', [tokenHash])
+    async release(token) {
+      await db.query('update atoms_oauth.refresh_tokens set rotating_since = null where token_hash = $1', [sha256(token)])
     },
-    async revoke(tokenHash) {
-      await db.query('update atoms_oauth.refresh_tokens set revoked_at = now(), successor = null where token_hash = $1 and revoked_at is null', [tokenHash])
+    async revoke(token) {
+      await db.query('update atoms_oauth.refresh_tokens set revoked_at = now(), sealed_successor = null where token_hash = $1 and revoked_at is null', [sha256(token)])
     },
   }
 }

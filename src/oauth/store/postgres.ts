@@ -5,6 +5,8 @@ import type { UpstreamSession } from '../upstream.ts'
 import type { AuthorizationStore, ClientRecord, ClientStore, ConsentStore, MetadataDocumentCache, OAuthStore, PendingAuthorization } from './types.ts'
 import { codes, refreshTokens } from './postgres-grants.ts'
 import { scopeWithin } from '../scopes.ts'
+import { sha256 } from '../../crypto.ts'
+import { seal, unseal } from './sealed.ts'
 
 /** Registrations not used for this long are deleted by the sweep. */
 export const CLIENT_IDLE_DAYS = 30
@@ -39,7 +41,7 @@ function clients(db: Db): ClientStore {
 }
 
 function authorizations(db: Db): AuthorizationStore {
-  const toRequest = (row: any): PendingAuthorization => ({
+  const toRequest = (handle: string, row: any): PendingAuthorization => ({
     clientId: row.client_id,
     redirectUri: row.redirect_uri,
     state: row.state ?? undefined,
@@ -48,45 +50,45 @@ function authorizations(db: Db): AuthorizationStore {
     resource: row.resource,
     browserHash: row.browser_hash,
     promptConsent: row.prompt_consent,
-    providerVerifier: row.provider_verifier ?? undefined,
+    providerVerifier: unseal<string>(handle, 'provider verifier', row.sealed_provider_verifier),
     user: row.user_id ? { id: row.user_id, email: row.user_email ?? undefined } : undefined,
-    session: (row.session as UpstreamSession | null) ?? undefined,
+    session: unseal<UpstreamSession>(handle, 'pending session', row.sealed_session),
   })
   return {
-    async create(handleHash, request, ttlSeconds) {
+    async create(handle, request, ttlSeconds) {
       await db.query(
         `insert into atoms_oauth.pending_authorizations
            (handle_hash, client_id, redirect_uri, state, code_challenge, scope, resource, browser_hash, prompt_consent, expires_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))`,
         [
-          handleHash, request.clientId, request.redirectUri, request.state ?? null, request.codeChallenge, request.scope, request.resource,
+          sha256(handle), request.clientId, request.redirectUri, request.state ?? null, request.codeChallenge, request.scope, request.resource,
           request.browserHash, request.promptConsent, ttlSeconds,
         ],
       )
     },
-    async find(handleHash) {
-      const { rows } = await db.query('select * from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now()', [handleHash])
-      return rows[0] ? toRequest(rows[0]) : undefined
+    async find(handle) {
+      const { rows } = await db.query('select * from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now()', [sha256(handle)])
+      return rows[0] ? toRequest(handle, rows[0]) : undefined
     },
-    async update(handleHash, patch) {
+    async update(handle, patch) {
       const sets: string[] = []
-      const values: unknown[] = [handleHash]
+      const values: unknown[] = [sha256(handle)]
       const set = (column: string, value: unknown) => {
         values.push(value)
         sets.push(`${column} = $${values.length}`)
       }
-      if ('providerVerifier' in patch) set('provider_verifier', patch.providerVerifier ?? null)
+      if ('providerVerifier' in patch) set('sealed_provider_verifier', patch.providerVerifier ? seal(handle, 'provider verifier', patch.providerVerifier) : null)
       if ('user' in patch) {
         set('user_id', patch.user?.id ?? null)
         set('user_email', patch.user?.email ?? null)
       }
-      if ('session' in patch) set('session', patch.session ? JSON.stringify(patch.session) : null)
+      if ('session' in patch) set('sealed_session', patch.session ? seal(handle, 'pending session', patch.session) : null)
       if (sets.length === 0) return
       await db.query(`update atoms_oauth.pending_authorizations set ${sets.join(', ')} where handle_hash = $1`, values)
     },
-    async take(handleHash) {
-      const { rows } = await db.query('delete from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now() returning *', [handleHash])
-      return rows[0] ? toRequest(rows[0]) : undefined
+    async take(handle) {
+      const { rows } = await db.query('delete from atoms_oauth.pending_authorizations where handle_hash = $1 and expires_at > now() returning *', [sha256(handle)])
+      return rows[0] ? toRequest(handle, rows[0]) : undefined
     },
   }
 }
@@ -148,28 +150,20 @@ export function postgresOAuthStore(db: Db): OAuthStore {
       return Number(rows[0]!.hits)
     },
     async sweep() {
-      const abandoned = [
-        'delete from atoms_oauth.pending_authorizations where expires_at <= now() returning session',
-        'delete from atoms_oauth.authorization_codes where used_at is null and expires_at <= now() returning session',
-      ]
       const statements = [
+        'delete from atoms_oauth.pending_authorizations where expires_at <= now()',
+        'delete from atoms_oauth.authorization_codes where used_at is null and expires_at <= now()',
         // Used codes are kept a while so a late second use is still recognised as reuse.
         "delete from atoms_oauth.authorization_codes where expires_at <= now() - interval '1 hour'",
         `delete from atoms_oauth.refresh_tokens where coalesce(revoked_at, rotated_at) <= now() - make_interval(days => ${SPENT_TOKEN_DAYS})`,
-        "update atoms_oauth.refresh_tokens set successor = null where successor is not null and rotated_at <= now() - interval '1 minute'",
+        "update atoms_oauth.refresh_tokens set sealed_successor = null where sealed_successor is not null and rotated_at <= now() - interval '1 minute'",
         `delete from atoms_oauth.clients where last_used_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
         "delete from atoms_oauth.rate_limits where window_start <= now() - interval '1 day'",
         'delete from atoms_oauth.metadata_documents where expires_at <= now()',
       ]
       let removed = 0
-      const abandonedSessions: UpstreamSession[] = []
-      for (const sql of abandoned) {
-        const { rows, rowCount } = await db.query<{ session: UpstreamSession | null }>(sql)
-        removed += rowCount
-        for (const row of rows) if (row.session) abandonedSessions.push(row.session)
-      }
       for (const sql of statements) removed += (await db.query(sql)).rowCount
-      return { removed, abandonedSessions }
+      return removed
     },
   }
 }

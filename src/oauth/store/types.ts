@@ -33,12 +33,18 @@ export interface PendingAuthorization {
   session: UpstreamSession | undefined
 }
 
+/**
+ * The stores of requests, codes and refresh tokens are given the secret itself (the handle
+ * the browser holds, the code or refresh token the client holds). They keep only its hash,
+ * and seal what a row holds of a Supabase session or a token answer under a key derived
+ * from it: a read of the database alone yields no usable credential.
+ */
 export interface AuthorizationStore {
-  create(handleHash: string, request: PendingAuthorization, ttlSeconds: number): Promise<void>
-  find(handleHash: string): Promise<PendingAuthorization | undefined>
-  update(handleHash: string, patch: Partial<Pick<PendingAuthorization, 'providerVerifier' | 'user' | 'session'>>): Promise<void>
+  create(handle: string, request: PendingAuthorization, ttlSeconds: number): Promise<void>
+  find(handle: string): Promise<PendingAuthorization | undefined>
+  update(handle: string, patch: Partial<Pick<PendingAuthorization, 'providerVerifier' | 'user' | 'session'>>): Promise<void>
   /** Removes and returns it, so the step that completes a request runs once. */
-  take(handleHash: string): Promise<PendingAuthorization | undefined>
+  take(handle: string): Promise<PendingAuthorization | undefined>
 }
 
 export interface AuthorizationCode {
@@ -59,7 +65,7 @@ export type Redemption =
   | { outcome: 'reused'; code: AuthorizationCode; response: TokenResponse | undefined }
 
 export interface CodeStore {
-  create(codeHash: string, code: AuthorizationCode, ttlSeconds: number): Promise<void>
+  create(code: string, issued: AuthorizationCode, ttlSeconds: number): Promise<void>
   /**
    * Redeems a code atomically. `check` throws an OAuthError to refuse (the code stays
    * unused); on success `respond` builds the answer, kept for `replaySeconds` so the same
@@ -67,7 +73,7 @@ export interface CodeStore {
    * the client in the same transaction. A missing or expired code resolves to undefined.
    */
   redeem(
-    codeHash: string,
+    code: string,
     verifierHash: string,
     replaySeconds: number,
     check: (code: AuthorizationCode) => void,
@@ -92,13 +98,13 @@ export type RefreshClaim =
   | { kind: 'invalid'; reason: string }
 
 export interface RefreshTokenStore {
-  find(tokenHash: string): Promise<(RefreshGrant & { active: boolean }) | undefined>
-  claim(tokenHash: string, clientId: string, replaySeconds: number): Promise<RefreshClaim>
+  find(token: string): Promise<(RefreshGrant & { active: boolean }) | undefined>
+  claim(token: string, clientId: string, replaySeconds: number): Promise<RefreshClaim>
   /** Records the rotation: the old token answers replays with `response` for a while. */
-  complete(tokenHash: string, response: TokenResponse, successorHash: string, grant: RefreshGrant): Promise<void>
+  complete(token: string, response: TokenResponse, successor: string, grant: RefreshGrant): Promise<void>
   /** Gives a claim back after a transient failure, so a retry can rotate. */
-  release(tokenHash: string): Promise<void>
-  revoke(tokenHash: string): Promise<void>
+  release(token: string): Promise<void>
+  revoke(token: string): Promise<void>
 }
 
 export interface ConsentStore {
@@ -124,8 +130,9 @@ export interface OAuthStore {
   /** Counts a hit in a fixed window and returns the count so far in it. */
   hit(bucket: string, windowSeconds: number): Promise<number>
   /**
-   * Deletes expired rows. Returns how many, and the Supabase sessions of requests and
-   * codes that expired unused, which the caller ends upstream.
+   * Deletes expired rows and returns how many. The Supabase session of a request or code
+   * that expired unused goes with its row: sealed under a secret nobody presents any more,
+   * it is beyond anyone's use, and Supabase's own session limits end it.
    */
-  sweep(): Promise<{ removed: number; abandonedSessions: UpstreamSession[] }>
+  sweep(): Promise<number>
 }
