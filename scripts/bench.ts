@@ -19,6 +19,7 @@ import { spawn } from 'node:child_process'
 import { keepBusy } from './lib/keep-busy.ts'
 import { completeFlow, FlowStepError } from './lib/oauth-flow.ts'
 import { freePort } from './lib/ports.ts'
+import { createDatabase, startPostgres, type PostgresService } from './lib/services.ts'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.ts'
 
 const { values: args } = parseArgs({
@@ -77,9 +78,23 @@ interface Figures {
   extra?: Record<string, number>
 }
 
-type ServerKey = 'jwt' | 'bearer' | 'simple' | 'bearer-counted' | 'oauth'
+type ServerKey = 'jwt' | 'jwt-postgres' | 'bearer' | 'simple' | 'bearer-counted' | 'oauth'
 
 const servers = new Map<ServerKey, ServerProcess>()
+let postgres: PostgresService | undefined
+let benchDatabase: { url: string; drop(): Promise<void> } | undefined
+/** A fresh database on the test suite's PostgreSQL server when it runs the bench, else on one started here. */
+async function postgresDatabase(): Promise<string> {
+  if (!benchDatabase) {
+    let serverUrl = process.env.TEST_DATABASE_URL
+    if (!serverUrl) {
+      postgres = await startPostgres()
+      serverUrl = postgres.url
+    }
+    benchDatabase = await createDatabase(serverUrl, 'atoms_bench')
+  }
+  return benchDatabase.url
+}
 const jwtDataDir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-jwt-'))
 /** One server process per configuration, started on first use and shared by the lines. */
 async function server(key: ServerKey): Promise<ServerProcess> {
@@ -96,6 +111,8 @@ async function server(key: ServerKey): Promise<ServerProcess> {
       // Every flow registers a client and signs in from one address: the limiters would refuse
       // all but 20 registrations an hour and 30 sign-ins in 15 minutes; their cost stays in the line.
       oauth: { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '100000', OAUTH_SIGN_IN_ATTEMPTS: '100000' },
+      // The production database: a PostgreSQL server, the pool and RLS queries running beside this process.
+      'jwt-postgres': { AUTH_MODE: 'jwt', ...(key === 'jwt-postgres' ? { DATABASE_URL: await postgresDatabase() } : {}) },
     }
     // The jwt server's data folder outlives it: the start-up measurement restarts on it.
     running = await spawnServer({ LOG_LEVEL: 'error', ...env[key] }, key === 'jwt' ? { dataDir: jwtDataDir } : {})
@@ -219,6 +236,21 @@ function arrivals(s: ServerProcess, url: string): number {
   return count
 }
 
+/** A page of PROJECTS projects of one organization, listed through the entity tool. */
+async function entityList(key: 'jwt' | 'jwt-postgres'): Promise<autocannon.Options> {
+  const s = await server(key)
+  const mcp = `${s.url}/mcp`
+  const { access_token: token } = await signUp(s.url, uniqueEmail('entities'))
+  const org = await callTool(mcp, token, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Bench', slug: `bench-${Date.now()}-${emails}` } })
+  for (let i = 0; i < PROJECTS; i++) {
+    await callTool(mcp, token, 'entity_tool', { operation: 'create', entity_type: 'project', data: { organization_id: org.id, name: `Project ${i}` } })
+  }
+  const args = { operation: 'list', entity_type: 'project', filters: { organization_id: org.id }, limit: PROJECTS }
+  const page = await callTool(mcp, token, 'entity_tool', args)
+  if (page.items.length !== PROJECTS) throw new Error(`list returned ${page.items.length} projects, not ${PROJECTS}`)
+  return toolsCall(mcp, token, 'entity_tool', args)
+}
+
 /** Calls to /auth/v1/user the counted bearer server had received before the cold line. */
 let coldBaseline = 0
 
@@ -286,22 +318,8 @@ const lines: Line[] = [
   },
   { name: 'tools/call whoami, simple mode', prepare: () => whoami('simple') },
   { name: 'tools/call whoami, oauth mode', prepare: () => whoami('oauth') },
-  {
-    name: `tools/call entity_tool list (${PROJECTS} projects), jwt mode`,
-    async prepare() {
-      const s = await server('jwt')
-      const mcp = `${s.url}/mcp`
-      const { access_token: token } = await signUp(s.url, uniqueEmail('entities'))
-      const org = await callTool(mcp, token, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Bench', slug: `bench-${Date.now()}` } })
-      for (let i = 0; i < PROJECTS; i++) {
-        await callTool(mcp, token, 'entity_tool', { operation: 'create', entity_type: 'project', data: { organization_id: org.id, name: `Project ${i}` } })
-      }
-      const args = { operation: 'list', entity_type: 'project', filters: { organization_id: org.id }, limit: PROJECTS }
-      const page = await callTool(mcp, token, 'entity_tool', args)
-      if (page.items.length !== PROJECTS) throw new Error(`list returned ${page.items.length} projects, not ${PROJECTS}`)
-      return toolsCall(mcp, token, 'entity_tool', args)
-    },
-  },
+  { name: `tools/call entity_tool list (${PROJECTS} projects), jwt mode`, prepare: () => entityList('jwt') },
+  { name: `tools/call entity_tool list (${PROJECTS} projects), jwt mode, PostgreSQL`, prepare: () => entityList('jwt-postgres') },
   {
     name: 'embedded auth GET /auth/v1/user',
     async prepare() {
@@ -515,6 +533,8 @@ async function main() {
   } finally {
     stopReference.forEach((stop) => stop())
     await Promise.all([...servers.values()].map((s) => s.stop()))
+    await benchDatabase?.drop()
+    await postgres?.stop()
   }
   try {
     if (servers.has('jwt')) {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { Browser, formOf } from './browser.ts'
+import { Browser, formOf } from '../../scripts/lib/browser.ts'
 import { REDIRECT_URI, signUp } from './helpers.ts'
 import { pkce, register, token } from './manual-client.ts'
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { backends } from '../helpers/backends.ts'
 import { pageSecurityHeaders } from '../helpers/pages.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
-import { Browser, formOf } from './browser.ts'
+import { Browser, formOf } from '../../scripts/lib/browser.ts'
 import { REDIRECT_URI, signUp } from './helpers.ts'
 import { authorizeUrl, pkce, register } from './manual-client.ts'
 

@@ -4,7 +4,7 @@ import { backends } from '../helpers/backends.ts'
 import { logCollector } from '../helpers/auth.ts'
 import { everyRow, SecretLedger } from '../helpers/secrets.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { Browser, formOf } from '../oauth/browser.ts'
+import { Browser, formOf } from '../../scripts/lib/browser.ts'
 import { REDIRECT_URI, signUp } from '../oauth/helpers.ts'
 import { authorizeUrl, pkce, register, token } from '../oauth/manual-client.ts'
 
