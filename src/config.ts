@@ -27,6 +27,8 @@ export interface Config {
   supabaseJwtSecret: string | undefined
   /** Unset: embedded PGlite in `${dataDir}/pgdata`. */
   databaseUrl: string | undefined
+  /** Named prepared statements on DATABASE_URL connections (off behind a pooler without them). */
+  databasePreparedStatements: boolean
   dataDir: string
   logLevel: string
   corsOrigins: string[]
@@ -120,6 +122,7 @@ const schema = {
     SUPABASE_ANON_KEY: { type: 'string' },
     SUPABASE_JWT_SECRET: { type: 'string' },
     DATABASE_URL: { type: 'string' },
+    DATABASE_PREPARED_STATEMENTS: { type: 'boolean', default: true },
     DATA_DIR: { type: 'string', minLength: 1, default: './.data' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     CORS_ORIGINS: { type: 'string', default: '' },
@@ -169,6 +172,7 @@ const ACCEPTS: Record<string, string> = {
   AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
   AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
   TRUST_PROXY: 'true or false',
+  DATABASE_PREPARED_STATEMENTS: 'true or false',
   BENCH_UNAUTHENTICATED_MCP: 'true or false (benchmarks only, with a loopback HOST)',
   AUTH_DISABLE_SIGNUP: 'true or false',
   AUTH_AUTOCONFIRM: 'true or false',
@@ -321,6 +325,7 @@ export function loadConfig(
     supabaseAnonKey: raw.SUPABASE_ANON_KEY,
     supabaseJwtSecret: raw.SUPABASE_JWT_SECRET,
     databaseUrl,
+    databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
     dataDir: resolve(raw.DATA_DIR),
     logLevel: raw.LOG_LEVEL,
     corsOrigins: listOf(raw.CORS_ORIGINS),

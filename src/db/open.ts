@@ -7,10 +7,10 @@ import { openPostgres } from './postgres.ts'
 import { isNewEmbeddedFolder, prepareInChildProcess } from './prepare-embedded.ts'
 
 /** Opens the configured database and brings its schema up to date. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Db> {
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements'>>): Promise<Db> {
   const embeddedDir = join(config.dataDir, 'pgdata')
   if (!config.databaseUrl && isNewEmbeddedFolder(embeddedDir)) await prepareInChildProcess(embeddedDir)
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openPglite(embeddedDir)
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl, { preparedStatements: config.databasePreparedStatements }) : await openPglite(embeddedDir)
   try {
     await migrate(db)
   } catch (error) {

@@ -11,10 +11,53 @@ function translate(error: any): never {
   throw error
 }
 
-function wrap(target: pg.Pool | pg.PoolClient): Queryable {
+/** Distinct statements given a name; the SQL is built from a bounded set of templates, so this is a guard, not a working limit. */
+const MAX_NAMED_STATEMENTS = 1000
+
+/**
+ * Names for parameterised statements: a named statement is parsed and planned once per
+ * connection and then only bound and executed, where an unnamed one is parsed and planned on
+ * every call (the entity queries carry row-level security policies, so planning is not free).
+ */
+interface StatementNames {
+  nameOf(sql: string): string | undefined
+  /** Stops naming `sql`, whose prepared form went stale. */
+  forget(sql: string): void
+}
+
+function statementNames(): StatementNames {
+  // null: a statement that is no longer named.
+  const names = new Map<string, string | null>()
+  return {
+    nameOf(sql) {
+      let name = names.get(sql)
+      if (name === undefined && names.size < MAX_NAMED_STATEMENTS) {
+        name = `atoms_${names.size}`
+        names.set(sql, name)
+      }
+      return name ?? undefined
+    },
+    forget: (sql) => void names.set(sql, null),
+  }
+}
+
+// A prepared `select *` whose table gained a column (a migration run by a newer instance)
+// can no longer run on the connections that prepared it.
+const isStalePlan = (error: any) => error?.code === '0A000' && /cached plan must not change result type/.test(error?.message ?? '')
+
+function wrap(target: pg.Pool | pg.PoolClient, names: StatementNames | undefined): Queryable {
   return {
     async query<Row>(sql: string, params: unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await target.query(sql, params).catch(translate)
+      const name = names?.nameOf(sql)
+      const result = await (name ? target.query({ name, text: sql, values: params }) : target.query(sql, params)).catch((error) => {
+        // Unnamed from now on; outside a transaction the call itself is tried again, inside
+        // one the transaction has already failed and its caller sees the error.
+        if (name && isStalePlan(error)) {
+          names!.forget(sql)
+          if (!('release' in target)) return target.query(sql, params)
+        }
+        throw error
+      }).catch(translate)
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
     },
     async exec(sql: string) {
@@ -24,7 +67,7 @@ function wrap(target: pg.Pool | pg.PoolClient): Queryable {
 }
 
 /** A pooled connection to any PostgreSQL server, for `DATABASE_URL`. */
-export async function openPostgres(connectionString: string, options: { max?: number } = {}): Promise<Db> {
+export async function openPostgres(connectionString: string, options: { max?: number; preparedStatements?: boolean } = {}): Promise<Db> {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
@@ -33,7 +76,8 @@ export async function openPostgres(connectionString: string, options: { max?: nu
   })
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {})
-  const root = wrap(pool)
+  const names = options.preparedStatements === false ? undefined : statementNames()
+  const root = wrap(pool, names)
   return {
     kind: 'postgres',
     query: root.query,
@@ -45,7 +89,7 @@ export async function openPostgres(connectionString: string, options: { max?: nu
       let lost: Error | undefined
       const onLost = (error: Error) => (lost = error)
       client.on('error', onLost)
-      const session = wrap(client)
+      const session = wrap(client, names)
       try {
         // One round trip opens the transaction and sets its settings.
         await session.exec(options?.settings ? `begin; ${setLocalStatement(options.settings)}` : 'begin')
