@@ -1,0 +1,68 @@
+import t from 'tap'
+import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client'
+import { backends } from '../helpers/backends.ts'
+import { signUp } from '../helpers/mcp.ts'
+import { startTestServer } from '../helpers/server.ts'
+import { signUp as signUpWithPassword, TestOAuthProvider } from '../oauth/helpers.ts'
+
+// The SDK's second line (@modelcontextprotocol/client 2.x) against this server, which is
+// built on the first: the wire is the protocol, so both lines' clients must work unchanged.
+
+const TOOLS = ['entity_tool', 'get_api_usage', 'relationship_tool', 'whoami', 'workspace_tool']
+
+async function resultOf(client: Client, name: string, args: Record<string, unknown> = {}): Promise<any> {
+  const result: any = await client.callTool({ name, arguments: args })
+  const text = result.content.map((c: { type: string; text?: string }) => (c.type === 'text' ? c.text : '')).join('')
+  if (result.isError) throw new Error(`${name} failed: ${text}`)
+  return JSON.parse(text)
+}
+
+const backend = backends()[0]!
+
+t.test('the 2.x client with a bearer token: tools, whoami and an entity round trip', async (t) => {
+  const server = await startTestServer(backend, { AUTH_MODE: 'jwt' })
+  t.teardown(() => server.dispose())
+  const user = await signUp(server, 'second-line@example.com')
+  const client = new Client({ name: 'atoms-test-v2', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${server.config.baseUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${user.token}` } } }))
+  t.teardown(() => client.close())
+  t.ok(['2025-11-25', '2025-06-18', '2025-03-26'].includes(client.getNegotiatedProtocolVersion?.() ?? '2025-11-25'), 'a protocol both sides speak was negotiated')
+  const { tools } = await client.listTools()
+  t.same(tools.map((tool) => tool.name).sort(), TOOLS)
+  const me = await resultOf(client, 'whoami')
+  t.equal(me.id, user.id, 'the token names the caller')
+  t.equal(me.mode, 'jwt')
+  const org = await resultOf(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Second line', slug: 'second-line' } })
+  const page = await resultOf(client, 'entity_tool', { operation: 'list', entity_type: 'organization' })
+  t.same(page.items.map((item: { id: string }) => item.id), [org.id], 'what it created, it lists')
+})
+
+t.test('the 2.x client without a token is refused with the protocol’s 401', async (t) => {
+  const server = await startTestServer(backend, { AUTH_MODE: 'jwt' })
+  t.teardown(() => server.dispose())
+  const client = new Client({ name: 'atoms-test-v2', version: '1.0.0' })
+  await t.rejects(client.connect(new StreamableHTTPClientTransport(new URL(`${server.config.baseUrl}/mcp`))), /-32001|401|nauthorized/)
+})
+
+t.test('the 2.x client’s own OAuth: discovery, registration, sign-in, code, then whoami', async (t) => {
+  const server = await startTestServer(backend, { AUTH_MODE: 'oauth' })
+  t.teardown(() => server.dispose())
+  const userId = await signUpWithPassword(server, 'oauth-v2@example.com', 'correct horse battery')
+  const provider = new TestOAuthProvider({ email: 'oauth-v2@example.com', password: 'correct horse battery' })
+  const url = new URL(`${server.config.baseUrl}/mcp`)
+
+  const first = new StreamableHTTPClientTransport(url, { authProvider: provider })
+  await t.rejects(new Client({ name: 'atoms-test-v2', version: '1.0.0' }).connect(first), UnauthorizedError, 'the first connection is sent to sign in')
+  t.ok(provider.information?.client_id, 'the client registered itself')
+  t.ok(provider.pendingCode, 'and came back with a code')
+  // The callback's parameters as they arrived: the 2.x client checks `iss` (RFC 9207) before redeeming.
+  await first.finishAuth(provider.lastRedirect!.searchParams)
+  t.ok(provider.stored?.access_token, 'the issuer matched and the code was redeemed')
+
+  const client = new Client({ name: 'atoms-test-v2', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }))
+  t.teardown(() => client.close())
+  const me = await resultOf(client, 'whoami')
+  t.equal(me.id, userId, 'the signed-in user is the caller')
+  t.equal(me.mode, 'oauth')
+})
