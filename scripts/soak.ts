@@ -6,7 +6,7 @@
  * embedded-auth refreshes; whole OAuth flows whose steps hop between the oauth instances,
  * OAuth refreshes and tool calls with OAuth tokens, for the same users. Prints the requests
  * served, the errors beyond rate limits (which must be 0), and each instance's memory and
- * open descriptors at start and end. Exits 1 on errors.
+ * open descriptors at start and end, with a progress line every 30 s. Exits 1 on errors.
  * `--seconds N` runs for seconds instead (the test suite's smoke run); `--json FILE` also
  * writes the figures.
  */
@@ -51,7 +51,11 @@ interface Figures {
   errors: number
   errorSamples: string[]
   processes: { url: string; mode: Mode; start: ProcessStats; end: ProcessStats }[]
+  /** Taken every PROGRESS_SECONDS while the load runs, to show memory and descriptors level off. */
+  progress: { seconds: number; served: number; errors: number; rssMb: number[]; openFds: number[] }[]
 }
+
+const PROGRESS_SECONDS = 30
 
 /** The order of a flow's steps: each goes to the next instance of the oauth cluster. */
 const FLOW_STEPS: FlowStep[] = ['register', 'authorize', 'sign-in', 'consent', 'token', 'refresh']
@@ -187,7 +191,22 @@ async function soak(cluster: Cluster, oauthCluster: Cluster) {
       else fail(`${kind} on ${base}: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`)
     }
   })
+  const progress: Figures['progress'] = []
+  const began = Date.now()
+  const sampler = setInterval(() => {
+    const stats = instances.map(({ instance }) => processStats(instance.child.pid!))
+    const sample = {
+      seconds: Math.round((Date.now() - began) / 1000),
+      served: Object.values(served).reduce((a, b) => a + b, 0),
+      errors,
+      rssMb: stats.map((stat) => Math.round(stat.rssKb / 1024)),
+      openFds: stats.map((stat) => stat.openFds),
+    }
+    progress.push(sample)
+    process.stdout.write(`  ${sample.seconds} s: ${sample.served} served, ${sample.errors} errors, RSS ${sample.rssMb.join('/')} MiB, fds ${sample.openFds.join('/')}\n`)
+  }, PROGRESS_SECONDS * 1000)
   await new Promise((resolve) => setTimeout(resolve, durationMs))
+  clearInterval(sampler)
   await load.stop()
   const end = instances.map(({ instance }) => processStats(instance.child.pid!))
 
@@ -199,6 +218,7 @@ async function soak(cluster: Cluster, oauthCluster: Cluster) {
     errors,
     errorSamples,
     processes: instances.map(({ instance, mode }, i) => ({ url: instance.url, mode, start: start[i]!, end: end[i]! })),
+    progress,
   }
   report(figures)
   if (args.json) writeFileSync(args.json, JSON.stringify(figures, null, 2))
