@@ -2,15 +2,13 @@ import type { FastifyRequest } from 'fastify'
 import { errors as joseErrors } from 'jose'
 import type { Queryable } from '../db/db.ts'
 import { GoTrueError } from './errors.ts'
-import { findSession, type SessionRow } from './sessions.ts'
-import { findUserById, isBanned, type UserRow } from './users.ts'
+import { findTokenUser, isBanned, type UserWithIdentities } from './users.ts'
 
 const BEARER = /^bearer (\S+)$/i
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 export interface Authenticated {
-  user: UserRow
-  session: SessionRow | undefined
+  user: UserWithIdentities
   claims: Record<string, unknown>
 }
 
@@ -39,16 +37,13 @@ export async function authenticateUser(
   const sub = claims.sub
   if (typeof sub !== 'string' || sub === '') throw new GoTrueError(403, 'bad_jwt', 'invalid claim: missing sub claim')
   if (!UUID.test(sub)) throw new GoTrueError(400, 'bad_jwt', 'invalid claim: sub claim must be a UUID')
-  const user = await findUserById(db, sub)
-  if (!user) throw new GoTrueError(403, 'user_not_found', 'User from sub claim in JWT does not exist')
-  let session: SessionRow | undefined
   const sessionId = claims.session_id
-  if (typeof sessionId === 'string' && UUID.test(sessionId) && sessionId !== '00000000-0000-0000-0000-000000000000') {
-    session = await findSession(db, sessionId)
-    if (!session) throw new GoTrueError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist')
-  }
-  if (isBanned(user)) throw new GoTrueError(403, 'user_banned', 'User is banned')
-  return { user, session, claims }
+  const checkedSession = typeof sessionId === 'string' && UUID.test(sessionId) && sessionId !== '00000000-0000-0000-0000-000000000000' ? sessionId : undefined
+  const found = await findTokenUser(db, sub, checkedSession)
+  if (!found) throw new GoTrueError(403, 'user_not_found', 'User from sub claim in JWT does not exist')
+  if (!found.sessionFound) throw new GoTrueError(403, 'session_not_found', 'Session from session_id claim in JWT does not exist')
+  if (isBanned(found.user)) throw new GoTrueError(403, 'user_banned', 'User is banned')
+  return { user: found.user, claims }
 }
 
 export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value)

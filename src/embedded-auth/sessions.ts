@@ -40,10 +40,6 @@ export async function createSession(tx: Queryable, userId: string, method: strin
   return rows[0]!
 }
 
-export async function findSession(db: Queryable, id: string): Promise<SessionRow | undefined> {
-  return (await db.query<SessionRow>('select * from embedded_auth.sessions where id = $1', [id])).rows[0]
-}
-
 /** Issues a refresh token; only its hash is stored, the token is derived from the row id. */
 export async function issueRefreshToken(tx: Queryable, secret: Buffer, session: Pick<SessionRow, 'id' | 'user_id'>, parentId: string | null): Promise<string> {
   const id = randomUUID()

@@ -66,6 +66,34 @@ export async function withIdentities(db: Queryable, user: UserRow): Promise<User
   return { ...user, identities: rows }
 }
 
+/**
+ * The user of a verified token, with its identities and whether the token's session still
+ * exists, in one statement: `/user` is called for every token a bearer-mode server checks.
+ */
+export async function findTokenUser(db: Queryable, userId: string, sessionId: string | undefined): Promise<{ user: UserWithIdentities; sessionFound: boolean } | undefined> {
+  const { rows } = await db.query<UserRow & { session_found: boolean; identities_json: IdentityJson[] }>(
+    `select u.*,
+       ($2::uuid is null or exists (select 1 from embedded_auth.sessions s where s.id = $2::uuid)) as session_found,
+       coalesce((select json_agg(i order by i.created_at) from embedded_auth.identities i where i.user_id = u.id), '[]'::json) as identities_json
+     from embedded_auth.users u where u.id = $1`,
+    [userId, sessionId ?? null],
+  )
+  const row = rows[0]
+  if (!row) return undefined
+  const { session_found: sessionFound, identities_json: identities, ...user } = row
+  return { user: { ...user, identities: identities.map(identityFromJson) }, sessionFound }
+}
+
+/** An identity row as `json_agg` gives it: timestamps as text. */
+type IdentityJson = Omit<IdentityRow, 'last_sign_in_at' | 'created_at' | 'updated_at'> & { last_sign_in_at: string | null; created_at: string; updated_at: string }
+
+const identityFromJson = (identity: IdentityJson): IdentityRow => ({
+  ...identity,
+  last_sign_in_at: identity.last_sign_in_at === null ? null : new Date(identity.last_sign_in_at),
+  created_at: new Date(identity.created_at),
+  updated_at: new Date(identity.updated_at),
+})
+
 export async function listUsers(db: Queryable): Promise<UserRow[]> {
   return (await db.query<UserRow>('select * from embedded_auth.users order by created_at')).rows
 }

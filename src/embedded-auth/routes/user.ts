@@ -3,7 +3,7 @@ import { authenticateUser } from '../authenticate.ts'
 import type { AuthContext } from '../context.ts'
 import { GoTrueError, validationFailed } from '../errors.ts'
 import { endSessions, type LogoutScope } from '../sessions.ts'
-import { userJson, withIdentities } from '../users.ts'
+import { userJson } from '../users.ts'
 
 const SCOPES: LogoutScope[] = ['global', 'local', 'others']
 
@@ -14,7 +14,7 @@ export async function userRoutes(app: FastifyInstance, { ctx }: { ctx: AuthConte
     if (typeof requestAudience === 'string' && requestAudience !== '' && requestAudience !== claims.aud) {
       throw validationFailed("Token audience doesn't match request audience")
     }
-    return userJson(await withIdentities(ctx.db, user))
+    return userJson(user)
   })
 
   app.post(
