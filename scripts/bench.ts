@@ -19,7 +19,8 @@ import { spawn } from 'node:child_process'
 import { keepBusy } from './lib/keep-busy.ts'
 import { completeFlow, FlowStepError } from './lib/oauth-flow.ts'
 import { freePort } from './lib/ports.ts'
-import { createDatabase, startPostgres, type PostgresService } from './lib/services.ts'
+import { MCP_HEADERS, toolsCallBody } from './lib/mcp-call.ts'
+import { scratchDatabase } from './lib/services.ts'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.ts'
 
 const { values: args } = parseArgs({
@@ -81,26 +82,13 @@ interface Figures {
 type ServerKey = 'jwt' | 'jwt-postgres' | 'bearer' | 'simple' | 'bearer-counted' | 'oauth'
 
 const servers = new Map<ServerKey, ServerProcess>()
-let postgres: PostgresService | undefined
-let benchDatabase: { url: string; drop(): Promise<void> } | undefined
-/** A fresh database on the test suite's PostgreSQL server when it runs the bench, else on one started here. */
-async function postgresDatabase(): Promise<string> {
-  if (!benchDatabase) {
-    let serverUrl = process.env.TEST_DATABASE_URL
-    if (!serverUrl) {
-      postgres = await startPostgres()
-      serverUrl = postgres.url
-    }
-    benchDatabase = await createDatabase(serverUrl, 'atoms_bench')
-  }
-  return benchDatabase.url
-}
+let benchDatabase: Awaited<ReturnType<typeof scratchDatabase>> | undefined
 const jwtDataDir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-jwt-'))
 /** One server process per configuration, started on first use and shared by the lines. */
 async function server(key: ServerKey): Promise<ServerProcess> {
   let running = servers.get(key)
   if (!running) {
-    const env: Record<ServerKey, Record<string, string>> = {
+    const env: Record<Exclude<ServerKey, 'jwt-postgres'>, Record<string, string>> = {
       // /bench/mcp (no authentication) lives on the jwt server, so both lines share a process.
       jwt: { AUTH_MODE: 'jwt', BENCH_UNAUTHENTICATED_MCP: 'true' },
       bearer: { AUTH_MODE: 'bearer' },
@@ -111,11 +99,15 @@ async function server(key: ServerKey): Promise<ServerProcess> {
       // Every flow registers a client and signs in from one address: the limiters would refuse
       // all but 20 registrations an hour and 30 sign-ins in 15 minutes; their cost stays in the line.
       oauth: { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '100000', OAUTH_SIGN_IN_ATTEMPTS: '100000' },
-      // The production database: a PostgreSQL server, the pool and RLS queries running beside this process.
-      'jwt-postgres': { AUTH_MODE: 'jwt', ...(key === 'jwt-postgres' ? { DATABASE_URL: await postgresDatabase() } : {}) },
     }
-    // The jwt server's data folder outlives it: the start-up measurement restarts on it.
-    running = await spawnServer({ LOG_LEVEL: 'error', ...env[key] }, key === 'jwt' ? { dataDir: jwtDataDir } : {})
+    if (key === 'jwt-postgres') {
+      // The production database: a PostgreSQL server, the pool and RLS queries running beside this process.
+      benchDatabase = await scratchDatabase('atoms_bench')
+      running = await spawnServer({ LOG_LEVEL: 'error', AUTH_MODE: 'jwt', DATABASE_URL: benchDatabase.url })
+    } else {
+      // The jwt server's data folder outlives it: the start-up measurement restarts on it.
+      running = await spawnServer({ LOG_LEVEL: 'error', ...env[key] }, key === 'jwt' ? { dataDir: jwtDataDir } : {})
+    }
     servers.set(key, running)
   }
   return running
@@ -141,16 +133,6 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
 const signUp = (base: string, email: string): Promise<Session> => postJson(`${base}/auth/v1/signup`, { email, password: PASSWORD })
 const refresh = (base: string, refreshToken: string): Promise<Session> =>
   postJson(`${base}/auth/v1/token?grant_type=refresh_token`, { refresh_token: refreshToken })
-
-const MCP_HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2025-06-18',
-}
-
-function toolsCallBody(name: string, args: Record<string, unknown>) {
-  return JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } })
-}
 
 /** A JSON-RPC `tools/call` as MCP clients send it over Streamable HTTP. */
 function toolsCall(url: string, token: string | undefined, name: string, args: Record<string, unknown> = {}): autocannon.Options {
@@ -534,7 +516,6 @@ async function main() {
     stopReference.forEach((stop) => stop())
     await Promise.all([...servers.values()].map((s) => s.stop()))
     await benchDatabase?.drop()
-    await postgres?.stop()
   }
   try {
     if (servers.has('jwt')) {

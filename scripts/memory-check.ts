@@ -24,7 +24,8 @@ import { RemoteUserVerifier } from '../src/auth/strategies/remote-user.ts'
 import type { TokenVerifier } from '../src/auth/strategies/token-verifier.ts'
 import type { SupabaseGateway } from '../src/supabase/gateway.ts'
 import { processStats } from './lib/process-stats.ts'
-import { createDatabase, startPostgres } from './lib/services.ts'
+import { MCP_HEADERS, toolsCallBody } from './lib/mcp-call.ts'
+import { scratchDatabase } from './lib/services.ts'
 import { spawnServer } from './lib/spawn-server.ts'
 import { startFlags } from './lib/start-command.ts'
 
@@ -91,14 +92,15 @@ async function feed(name: string, verifier: TokenVerifier): Promise<number> {
 
 /**
  * N `whoami` calls to a jwt-mode server process, each with a token it has not seen, on the
- * embedded database or on a PostgreSQL server (started here) as production runs it.
+ * embedded database or on PostgreSQL as production runs it.
  */
 async function feedServer(backend: 'embedded' | 'postgres'): Promise<number> {
-  const postgres = backend === 'postgres' ? await startPostgres() : undefined
-  const database = postgres ? await createDatabase(postgres.url, 'atoms_memory') : undefined
-  const server = await spawnServer({ AUTH_MODE: 'jwt', LOG_LEVEL: 'error', SUPABASE_JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, ...(database ? { DATABASE_URL: database.url } : {}) })
-  const rssOfServer = () => processStats(server.child.pid!).rssKb / 1024
+  const database = backend === 'postgres' ? await scratchDatabase('atoms_memory') : undefined
+  let server: Awaited<ReturnType<typeof spawnServer>> | undefined
   try {
+    server = await spawnServer({ AUTH_MODE: 'jwt', LOG_LEVEL: 'error', SUPABASE_JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, ...(database ? { DATABASE_URL: database.url } : {}) })
+    const pid = server.child.pid!
+    const rssOfServer = () => processStats(pid).rssKb / 1024
     // Compiling PGlite's WebAssembly takes memory for a moment after start-up; what stays is read after it.
     await new Promise((resolve) => setTimeout(resolve, 2000))
     const what = backend === 'postgres' ? 'PostgreSQL' : 'embedded database'
@@ -115,8 +117,8 @@ async function feedServer(backend: 'embedded' | 'postgres'): Promise<number> {
       method: 'POST',
       connections: 50,
       amount: TOKENS,
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }),
+      headers: MCP_HEADERS,
+      body: toolsCallBody('whoami'),
       requests: [{ setupRequest: (request: any) => ({ ...request, headers: { ...request.headers, authorization: `Bearer ${token(sent++)}` } }) }],
     })).finally(() => clearInterval(sampler))
     peak = Math.max(peak, rssOfServer())
@@ -124,18 +126,18 @@ async function feedServer(backend: 'embedded' | 'postgres'): Promise<number> {
     process.stdout.write(`  server: ${result.requests.total.toLocaleString('en')} calls answered 200 (${Math.round(result.requests.average)}/s), RSS at the end ${rssOfServer().toFixed(0)} MB\n`)
     return peak
   } finally {
-    await server.stop()
+    await server?.stop()
     await database?.drop()
-    await postgres?.stop()
   }
 }
 
-/** Feeds one server and reports its peak; the exit code is 1 when it is over the bound. */
-async function checkServer(backend: 'embedded' | 'postgres'): Promise<number> {
-  const peak = await feedServer(backend)
+/** Prints a peak against the bound; the exit code is 1 when it is over. */
+function reportPeak(peak: number): number {
   process.stdout.write(`  peak RSS ${peak.toFixed(0)} MB: ${peak < LIMIT_MB ? 'under' : 'OVER'} the ${LIMIT_MB} MB bound\n`)
   return peak < LIMIT_MB ? 0 : 1
 }
+
+const checkServer = async (backend: 'embedded' | 'postgres') => reportPeak(await feedServer(backend))
 
 if (args.verifier === 'server' || args.verifier === 'server-postgres') {
   process.exitCode = await checkServer(args.verifier === 'server' ? 'embedded' : 'postgres')
@@ -159,7 +161,5 @@ if (args.verifier === 'server' || args.verifier === 'server-postgres') {
       ? ['jwt mode (local verification)', new LocalJwtVerifier(new KeyStore({ jwksUrl: undefined, secret: SECRET, timeoutMs: 1000, log }), { issuer: ISSUER, audience: AUDIENCE })]
       : ['bearer mode (remote verification)', new RemoteUserVerifier(acceptingGateway, { issuer: ISSUER, audience: AUDIENCE, cacheTtlSeconds: 3600 })]
   process.stdout.write(`memory check, ${verifier[0]}: ${TOKENS.toLocaleString('en')} distinct tokens; RSS at start ${rssMb().toFixed(0)} MB\n`)
-  const peak = await feed(...verifier)
-  process.stdout.write(`  peak RSS ${peak.toFixed(0)} MB: ${peak < LIMIT_MB ? 'under' : 'OVER'} the ${LIMIT_MB} MB bound\n`)
-  process.exitCode = peak < LIMIT_MB ? 0 : 1
+  process.exitCode = reportPeak(await feed(...verifier))
 }

@@ -17,7 +17,7 @@ import { keepBusy } from './lib/keep-busy.ts'
 import { callTool } from './lib/mcp-call.ts'
 import { completeFlow, FlowStepError, refreshTokens, type FlowStep } from './lib/oauth-flow.ts'
 import { processStats, type ProcessStats } from './lib/process-stats.ts'
-import { createDatabase, startPostgres, startRedis, type PostgresService, type RedisService } from './lib/services.ts'
+import { scratchDatabase, startRedis, type RedisService } from './lib/services.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -70,20 +70,14 @@ async function json(response: Response): Promise<any> {
 }
 
 async function main() {
-  let postgres: PostgresService | undefined
   let redis: RedisService | undefined
-  let serverUrl = process.env.TEST_DATABASE_URL
-  if (!serverUrl) {
-    postgres = await startPostgres()
-    serverUrl = postgres.url
-  }
   let redisUrl = process.env.TEST_REDIS_URL
   if (!redisUrl) {
     const started = await startRedis()
     if ('skipped' in started) process.stdout.write(`  Redis: ${started.skipped}; each instance counts login attempts alone\n`)
     else ((redis = started), (redisUrl = started.url))
   }
-  const database = await createDatabase(serverUrl, 'atoms_soak')
+  const database = await scratchDatabase('atoms_soak')
   const clusters: Cluster[] = []
   try {
     const start = async (mode: Mode, env: Record<string, string>) => {
@@ -106,7 +100,6 @@ async function main() {
     await Promise.all(clusters.map((cluster) => cluster.stop()))
     await database.drop()
     await redis?.stop()
-    await postgres?.stop()
   }
 }
 

@@ -1,3 +1,15 @@
+/** The headers of a stateless client's POST to `/mcp` once it has negotiated a protocol version. */
+export const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+}
+
+/** The JSON-RPC body of a `tools/call`. */
+export function toolsCallBody(name: string, args: Record<string, unknown> = {}, id = 1): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } })
+}
+
 /** One POST to `/mcp` as a stateless client sends it; the answer parsed when it is JSON. */
 export async function postMcp(baseUrl: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`${baseUrl}/mcp`, {
@@ -17,7 +29,7 @@ export async function postMcp(baseUrl: string, body: unknown, headers: Record<st
 
 /** One JSON-RPC `tools/call` over Streamable HTTP, as a stateless client sends it. */
 export async function callTool(baseUrl: string, token: string, name: string, args: Record<string, unknown> = {}, id: number = 1) {
-  const response = await postMcp(baseUrl, { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, { authorization: `Bearer ${token}` })
+  const response = await postMcp(baseUrl, toolsCallBody(name, args, id), { authorization: `Bearer ${token}` })
   const { text, json: message } = response
   const result = message?.result
   const content = result?.content?.map((c: { text?: string }) => c.text ?? '').join('') ?? ''

@@ -77,6 +77,29 @@ export async function createDatabase(serverUrl: string, prefix = 'atoms_run'): P
   }
 }
 
+/**
+ * A fresh database for a script: on the test suite's PostgreSQL server (TEST_DATABASE_URL)
+ * when the suite runs it, else on a server started for it. `drop` removes the database and
+ * stops the server if it was started here.
+ */
+export async function scratchDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const given = process.env.TEST_DATABASE_URL
+  const started = given ? undefined : await startPostgres()
+  try {
+    const database = await createDatabase(given ?? started!.url, prefix)
+    return {
+      url: database.url,
+      async drop() {
+        await database.drop()
+        await started?.stop()
+      },
+    }
+  } catch (error) {
+    await started?.stop()
+    throw error
+  }
+}
+
 export interface RedisService {
   url: string
   port: number
