@@ -11,6 +11,9 @@ import { authorizationServerMetadata } from './embedded-auth/oauth-server/routes
 import { authPlugin, protectedRoutes } from './auth/plugin.ts'
 import type { AuthMode } from './auth/mode.ts'
 import { mcpPlugin } from './mcp/plugin.ts'
+import { loginRateLimiter } from './auth/login-rate-limit.ts'
+import { internalCallHeaders } from './embedded-auth/internal-call.ts'
+import { withoutTrailingSlashes } from './http/trailing-slashes.ts'
 
 export const BODY_LIMIT_BYTES = 1 << 20
 
@@ -33,13 +36,22 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * TRUST_PROXY=N: the last N hops of `X-Forwarded-For` are proxies, the one before them the
+ * client. Fastify trusts nothing for a bare count, since a client that reaches the server
+ * directly could write those hops itself; setting a count states that only the proxies can.
+ */
+function trustLastHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops
+}
+
 /** Builds the whole server without listening, so tests can `inject` into it. */
 export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config),
     childLoggerFactory: lazyChildLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    trustProxy: typeof config.trustProxy === 'number' ? trustLastHops(config.trustProxy) : config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     // Browsers and some proxies send `//path`; treat it as `/path` instead of a 404.
@@ -71,12 +83,16 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
   await app.register(healthRoutes, { db: deps.db })
+  // One password-attempt limit for every endpoint that checks a password, whichever mode.
+  app.decorate('loginRateLimiter', await loginRateLimiter(app, config))
 
+  let embeddedAuthHeaders: Record<string, string> = {}
   if (config.embeddedAuth.enabled) {
     // Instances sharing a PostgreSQL server share the key through it; PGlite keeps it in DATA_DIR.
     const keys = await loadSigningKeys(config.dataDir, config.databaseUrl ? deps.db : undefined)
+    embeddedAuthHeaders = internalCallHeaders(keys)
     // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
-    const basePath = new URL(config.baseUrl).pathname.replace(/\/+$/, '')
+    const basePath = withoutTrailingSlashes(new URL(config.baseUrl).pathname)
     await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys })
     // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
     app.get(`/.well-known/oauth-authorization-server${basePath}/auth/v1`, async (_request, reply) => {
@@ -86,7 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
       return reply.header('cache-control', 'public, max-age=600').send(authorizationServerMetadata(config))
     })
   }
-  await app.register(authPlugin, { config, mode: deps.authMode })
+  await app.register(authPlugin, { config, mode: deps.authMode, embeddedAuthHeaders })
   if (deps.extraRoutes) await app.register(protectedRoutes(deps.extraRoutes))
   await app.register(mcpPlugin, { db: deps.db, authMode: app.authMode })
   return app

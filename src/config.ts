@@ -5,6 +5,7 @@ import { parse as parseDotenv } from 'dotenv'
 import { readFileSync } from 'node:fs'
 import envSchema from 'env-schema'
 import { isLoopback } from './http/loopback.ts'
+import { withoutTrailingSlashes } from './http/trailing-slashes.ts'
 
 export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
 /** Where AUTH_MODE=oauth signs users in: our page with Supabase's password grant, Supabase's own OAuth server behind us, or Supabase's OAuth server alone. */
@@ -33,14 +34,22 @@ export interface Config {
   logLevel: string
   corsOrigins: string[]
   redisUrl: string | undefined
-  trustProxy: boolean
+  /**
+   * Which `X-Forwarded-For` hops to believe (Fastify's `trustProxy`): none, the last N, or
+   * those added by the listed proxy addresses and ranges. Never every hop: the left-most
+   * value is whatever the client wrote.
+   */
+  trustProxy: false | number | string[]
   jwksUrl: string | undefined
   jwtIssuer: string
   jwtAudience: string
   tokenCacheTtlSeconds: number
   tokenValidation: (typeof TOKEN_VALIDATIONS)[number]
   upstreamTimeoutMs: number
-  /** Login attempts allowed per client address and, separately, per email in each window. */
+  /**
+   * Password attempts allowed per client address and, separately, per account in each window,
+   * counted together over every endpoint that checks a password.
+   */
   loginRateLimit: { max: number; windowMs: number }
   /**
    * Benchmarks only: serves `/bench/mcp`, the MCP endpoint with NO authentication, as a fixed
@@ -56,7 +65,10 @@ export interface Config {
     jwtExpirySeconds: number
     refreshTokenReuseIntervalSeconds: number
     minPasswordLength: number
-    /** Social providers the local sign-in page stands in for. */
+    /**
+     * Social providers the local sign-in page stands in for. That page signs anyone in as
+     * whatever email they type, so it is off unless listed here and needs a loopback HOST.
+     */
     externalProviders: string[]
     /** The OAuth 2.1 server of Supabase Auth, with a local consent page for the project's web app. */
     oauthServer: {
@@ -73,8 +85,6 @@ export interface Config {
     providers: string[]
     /** Dynamic registrations accepted per client address and hour; 0 turns the limit off. */
     registrationsPerHour: number
-    /** Password attempts on the sign-in page per client address in 15 minutes; 0 turns the limit off. */
-    signInAttempts: number
     /** Lets Client ID Metadata Documents live on private or loopback addresses (development only). */
     metadataDocumentsAllowPrivate: boolean
     upstream: (typeof OAUTH_UPSTREAMS)[number]
@@ -127,7 +137,7 @@ const schema = {
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     CORS_ORIGINS: { type: 'string', default: '' },
     REDIS_URL: { type: 'string' },
-    TRUST_PROXY: { type: 'boolean', default: false },
+    TRUST_PROXY: { type: 'string', default: 'false' },
     JWKS_URL: { type: 'string' },
     JWT_ISSUER: { type: 'string' },
     JWT_AUDIENCE: { type: 'string', minLength: 1, default: 'authenticated' },
@@ -144,14 +154,13 @@ const schema = {
     AUTH_JWT_EXPIRY: { type: 'integer', minimum: 30, maximum: 604800, default: 3600 },
     AUTH_REFRESH_TOKEN_REUSE_INTERVAL: { type: 'integer', minimum: 0, maximum: 3600, default: 10 },
     AUTH_PASSWORD_MIN_LENGTH: { type: 'integer', minimum: 6, maximum: 72, default: 6 },
-    AUTH_EXTERNAL_PROVIDERS: { type: 'string', default: 'github,google' },
+    AUTH_EXTERNAL_PROVIDERS: { type: 'string', default: '' },
     AUTH_OAUTH_SERVER_ENABLED: { type: 'boolean', default: true },
     AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: { type: 'boolean', default: false },
     AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: { type: 'string', pattern: '^/', default: '/auth/v1/local-consent' },
     AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: { type: 'integer', minimum: 60, maximum: 3600, default: 600 },
     OAUTH_PROVIDERS: { type: 'string', default: '' },
     OAUTH_REGISTRATIONS_PER_HOUR: { type: 'integer', minimum: 0, maximum: 100000, default: 20 },
-    OAUTH_SIGN_IN_ATTEMPTS: { type: 'integer', minimum: 0, maximum: 100000, default: 30 },
     OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: { type: 'boolean', default: false },
     OAUTH_UPSTREAM: { type: 'string', enum: [...OAUTH_UPSTREAMS], default: 'password' },
     SUPABASE_OAUTH_CLIENT_ID: { type: 'string' },
@@ -171,7 +180,6 @@ const ACCEPTS: Record<string, string> = {
   AUTH_JWT_EXPIRY: 'an integer number of seconds from 30 to 604800',
   AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
   AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
-  TRUST_PROXY: 'true or false',
   DATABASE_PREPARED_STATEMENTS: 'true or false',
   BENCH_UNAUTHENTICATED_MCP: 'true or false (benchmarks only, with a loopback HOST)',
   AUTH_DISABLE_SIGNUP: 'true or false',
@@ -181,7 +189,6 @@ const ACCEPTS: Record<string, string> = {
   AUTH_OAUTH_SERVER_AUTHORIZATION_PATH: 'a path starting with /',
   AUTH_OAUTH_SERVER_AUTHORIZATION_TTL: 'an integer number of seconds from 60 to 3600',
   OAUTH_REGISTRATIONS_PER_HOUR: 'an integer from 0 (no limit) to 100000',
-  OAUTH_SIGN_IN_ATTEMPTS: 'an integer from 0 (no limit) to 100000',
   OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
   OAUTH_UPSTREAM: `one of ${OAUTH_UPSTREAMS.join(', ')}`,
 }
@@ -218,7 +225,7 @@ function checkUrl(problems: string[], name: string, value: string | undefined): 
     problems.push(`${name}: "${value}" must use http or https`)
     return undefined
   }
-  return value.replace(/\/+$/, '')
+  return withoutTrailingSlashes(value)
 }
 
 function checkDatabaseUrl(problems: string[], value: string | undefined): string | undefined {
@@ -243,6 +250,40 @@ export function parseDuration(value: string): number | undefined {
   const factor = unit === 'ms' || unit.startsWith('milli') ? 1 : DURATION_UNITS_MS[unit[0]!]!
   const ms = Number(match[1]) * factor
   return ms > 0 ? ms : undefined
+}
+
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function isAddressOrRange(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true
+  const [address, prefix, extra] = entry.split('/')
+  const family = isIP(address ?? '')
+  if (family === 0 || extra !== undefined) return false
+  if (prefix === undefined) return true
+  const bits = Number(prefix)
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128)
+}
+
+/**
+ * TRUST_PROXY: `false`, the number of proxies in front of the server, or the proxies'
+ * addresses and CIDR ranges. `true` (trust every hop) is refused: with it the client's own
+ * `X-Forwarded-For` value becomes its address, and every per-address limit is void.
+ */
+function parseTrustProxy(problems: string[], value: string): false | number | string[] {
+  const text = value.trim().toLowerCase()
+  if (text === 'false' || text === '0') return false
+  if (text === 'true') {
+    problems.push('TRUST_PROXY: true would trust every X-Forwarded-For hop, so a client could pick its own address; set the number of proxies in front of the server (for example 1) or their addresses or CIDR ranges')
+    return false
+  }
+  if (/^\d{1,2}$/.test(text)) return Number(text)
+  const entries = listOf(text)
+  const bad = entries.filter((entry) => !isAddressOrRange(entry))
+  if (entries.length === 0 || bad.length > 0) {
+    problems.push(`TRUST_PROXY: accepts false, a number of proxy hops (1 to 99), or a comma-separated list of proxy addresses, CIDR ranges, loopback, linklocal or uniquelocal (got "${value}")`)
+    return false
+  }
+  return entries
 }
 
 function listOf(value: string | undefined): string[] {
@@ -301,6 +342,11 @@ export function loadConfig(
   if (loginWindowMs === undefined) {
     problems.push(`LOGIN_RATE_LIMIT_WINDOW: accepts a duration such as "1 minute", "30 s" or "2 hours" (got "${raw.LOGIN_RATE_LIMIT_WINDOW}")`)
   }
+  const trustProxy = parseTrustProxy(problems, String(raw.TRUST_PROXY ?? 'false'))
+  const externalProviders = listOf(raw.AUTH_EXTERNAL_PROVIDERS).map((p) => p.toLowerCase())
+  if (externalProviders.length > 0 && !isLoopback(raw.HOST)) {
+    problems.push(`AUTH_EXTERNAL_PROVIDERS: the local sign-in page that stands in for these providers signs anyone in as any email, without a password, so it is refused unless HOST is a loopback address (got "${raw.HOST}"); leave it unset in production`)
+  }
   if (raw.BENCH_UNAUTHENTICATED_MCP === true && !isLoopback(raw.HOST)) {
     problems.push(`BENCH_UNAUTHENTICATED_MCP: serves the tools without authentication, so it is refused unless HOST is a loopback address (got "${raw.HOST}"); never set it in production`)
   }
@@ -330,7 +376,7 @@ export function loadConfig(
     logLevel: raw.LOG_LEVEL,
     corsOrigins: listOf(raw.CORS_ORIGINS),
     redisUrl,
-    trustProxy: raw.TRUST_PROXY,
+    trustProxy: trustProxy!,
     jwksUrl: jwksSetting === 'none' ? undefined : (jwksUrl ?? `${effectiveSupabaseUrl}/auth/v1/.well-known/jwks.json`),
     jwtIssuer: raw.JWT_ISSUER ?? `${effectiveSupabaseUrl}/auth/v1`,
     jwtAudience: raw.JWT_AUDIENCE,
@@ -348,7 +394,7 @@ export function loadConfig(
       jwtExpirySeconds: raw.AUTH_JWT_EXPIRY,
       refreshTokenReuseIntervalSeconds: raw.AUTH_REFRESH_TOKEN_REUSE_INTERVAL,
       minPasswordLength: raw.AUTH_PASSWORD_MIN_LENGTH,
-      externalProviders: listOf(raw.AUTH_EXTERNAL_PROVIDERS).map((p) => p.toLowerCase()),
+      externalProviders,
       oauthServer: {
         enabled: raw.AUTH_OAUTH_SERVER_ENABLED,
         allowDynamicRegistration: raw.AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION,
@@ -359,7 +405,6 @@ export function loadConfig(
     oauth: {
       providers: listOf(raw.OAUTH_PROVIDERS).map((p) => p.toLowerCase()),
       registrationsPerHour: raw.OAUTH_REGISTRATIONS_PER_HOUR,
-      signInAttempts: raw.OAUTH_SIGN_IN_ATTEMPTS,
       metadataDocumentsAllowPrivate: raw.OAUTH_CIMD_ALLOW_PRIVATE_HOSTS,
       upstream: raw.OAUTH_UPSTREAM,
       supabaseClient: raw.SUPABASE_OAUTH_CLIENT_ID && raw.SUPABASE_OAUTH_CLIENT_SECRET

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit'
 import { Redis } from 'ioredis'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
 import { tokenHash } from './token-hash.ts'
 
@@ -18,18 +18,33 @@ function throttledWarning(log: FastifyBaseLogger) {
   }
 }
 
-const emailOf = (request: FastifyRequest) => String((request.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()
+export interface LoginRateLimiter {
+  /**
+   * Counts one password attempt from the request's client address and at `account` (the
+   * email it names). Resolves to the seconds to wait when either is over its limit, else
+   * to undefined. Every endpoint that checks a password counts here, under the same keys,
+   * so spreading guesses over several endpoints gains nothing.
+   */
+  attempt(request: FastifyRequest, account: string): Promise<number | undefined>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    loginRateLimiter: LoginRateLimiter
+  }
+}
 
 /**
- * A preHandler limiting sign-in attempts per client address and, separately, per email
- * (hashed: addresses are not stored in Redis). With `REDIS_URL` the counters live in Redis,
- * so every instance shares them; otherwise in this process.
+ * The password-attempt limit: LOGIN_RATE_LIMIT_MAX per LOGIN_RATE_LIMIT_WINDOW per client
+ * address and, separately, per account (hashed: emails are not stored in Redis). With
+ * `REDIS_URL` the counters live in Redis, so every instance shares them; otherwise in this
+ * process. Registered once on the root instance and decorated there as `loginRateLimiter`.
  *
  * When Redis cannot be reached the limiter fails open: sign-ins go on unlimited and a
  * warning is logged (at most every 30 s), because an auth outage is worse than a short
  * window without throttling.
  */
-export async function loginRateLimiter(app: FastifyInstance, config: Config) {
+export async function loginRateLimiter(app: FastifyInstance, config: Config): Promise<LoginRateLimiter> {
   const warn = throttledWarning(app.log)
   let redis: Redis | undefined
   if (config.redisUrl) {
@@ -47,27 +62,28 @@ export async function loginRateLimiter(app: FastifyInstance, config: Config) {
   }
   await app.register(rateLimit, { global: false, redis, nameSpace: 'atoms-mcp-rate-limit:' })
 
-  const window = { max: config.loginRateLimit.max, timeWindow: config.loginRateLimit.windowMs }
-  const limiters = [
-    app.createRateLimit({ ...window, keyGenerator: (request) => `login:address:${request.ip}` }),
-    app.createRateLimit({ ...window, keyGenerator: (request) => `login:email:${tokenHash(emailOf(request))}` }),
-  ]
+  // The limiter takes its key from the request; the key of the call in progress is kept here.
+  const keys = new WeakMap<FastifyRequest, string>()
+  const counter = app.createRateLimit({
+    max: config.loginRateLimit.max,
+    timeWindow: config.loginRateLimit.windowMs,
+    keyGenerator: (request) => keys.get(request)!,
+  })
 
-  return async function limitLogin(request: FastifyRequest, reply: FastifyReply) {
-    for (const limiter of limiters) {
-      let verdict
-      try {
-        verdict = await limiter(request)
-      } catch (error: any) {
-        warn('the login rate-limit store failed; letting the sign-in through', { reason: error?.message })
-        return
+  return {
+    async attempt(request, account) {
+      for (const key of [`login:address:${request.ip}`, `login:email:${tokenHash(account.trim().toLowerCase())}`]) {
+        keys.set(request, key)
+        let verdict
+        try {
+          verdict = await counter(request)
+        } catch (error: any) {
+          warn('the login rate-limit store failed; letting the sign-in through', { reason: error?.message })
+          return undefined
+        }
+        if (!verdict.isAllowed && verdict.isExceeded) return Math.max(1, verdict.ttlInSeconds)
       }
-      if (!verdict.isAllowed && verdict.isExceeded) {
-        return reply
-          .code(429)
-          .header('retry-after', String(verdict.ttlInSeconds))
-          .send({ error: 'too_many_requests', message: `Too many login attempts; retry in ${verdict.ttlInSeconds} s` })
-      }
-    }
+      return undefined
+    },
   }
 }

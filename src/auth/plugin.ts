@@ -24,13 +24,15 @@ export interface AuthPluginOptions {
   config: Config
   /** A mode to use instead of the one `AUTH_MODE` picks. */
   mode?: AuthMode
+  /** Headers this server's own calls to its embedded auth carry (see embedded-auth/internal-call.ts). */
+  embeddedAuthHeaders?: Record<string, string>
 }
 
 /** Decorates the server with the active auth mode and registers that mode's own routes. */
 export const authPlugin = fp(
-  async (app: FastifyInstance, { config, mode: given }: AuthPluginOptions) => {
-    const gateway = createSupabaseGateway(config)
-    const mode = given ?? createAuthMode({ config, gateway, log: app.log, db: app.db })
+  async (app: FastifyInstance, { config, mode: given, embeddedAuthHeaders }: AuthPluginOptions) => {
+    const gateway = createSupabaseGateway(config, embeddedAuthHeaders)
+    const mode = given ?? createAuthMode({ config, gateway, log: app.log, db: app.db, embeddedAuthHeaders })
     app.decorate('supabaseGateway', gateway)
     app.decorate('authMode', mode)
     app.decorateRequest('user', null as unknown as UserContext)

@@ -17,6 +17,15 @@ export class GoTrueError extends Error {
   }
 }
 
+/** GoTrue's 429 for too many requests; `Retry-After` says when to try again. */
+export class OverRequestRateLimitError extends GoTrueError {
+  readonly retryAfterSeconds: number
+  constructor(retryAfterSeconds: number) {
+    super(429, 'over_request_rate_limit', 'Request rate limit reached')
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+}
+
 export const badRequest = (code: string, message: string) => new GoTrueError(400, code, message)
 export const validationFailed = (message: string) => new GoTrueError(400, 'validation_failed', message)
 
@@ -43,6 +52,7 @@ export function sendGoTrueError(request: FastifyRequest, reply: FastifyReply, er
   if (wantsVersion2024(request)) reply.header('x-supabase-api-version', API_VERSION_2024)
   reply.header('x-sb-error-code', error.code)
   if (error.status === 503) reply.header('retry-after', '5')
+  if (error instanceof OverRequestRateLimitError) reply.header('retry-after', String(error.retryAfterSeconds))
   return reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify(body))
 }
 

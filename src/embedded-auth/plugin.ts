@@ -69,6 +69,8 @@ export async function embeddedAuth(app: FastifyInstance, options: EmbeddedAuthOp
   // The HTML pages, in a context of their own with the page headers.
   await app.register(async (pages) => {
     await pages.register(pageSecurity, { publicUrl: options.config.baseUrl })
-    for (const routes of [localProviderRoutes, consentPageRoutes]) await pages.register(routes, { ctx })
+    // The stand-in for social providers exists only when some are enabled (see local-provider.ts).
+    if (options.config.embeddedAuth.externalProviders.length > 0) await pages.register(localProviderRoutes, { ctx })
+    await pages.register(consentPageRoutes, { ctx })
   })
 }

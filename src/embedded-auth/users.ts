@@ -148,22 +148,6 @@ export async function insertUser(tx: Queryable, input: NewUser): Promise<UserRow
   return rows[0]!
 }
 
-/** Adds a provider identity to an existing user (a social sign-in with a known email). */
-export async function linkIdentity(tx: Queryable, user: UserRow, provider: string, providerId: string, data: Record<string, unknown>) {
-  const now = new Date()
-  await tx.query(
-    `insert into embedded_auth.identities (id, provider_id, user_id, provider, identity_data, email, last_sign_in_at, created_at, updated_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $7, $7)
-     on conflict (provider, provider_id) do update set last_sign_in_at = excluded.last_sign_in_at, updated_at = excluded.updated_at`,
-    [randomUUID(), providerId, user.id, provider, JSON.stringify({ ...data, sub: providerId }), user.email, now],
-  )
-  const providers = new Set<string>([...((user.raw_app_meta_data.providers as string[] | undefined) ?? []), provider])
-  await tx.query(`update embedded_auth.users set raw_app_meta_data = raw_app_meta_data || $2::jsonb, updated_at = now() where id = $1`, [
-    user.id,
-    JSON.stringify({ providers: [...providers] }),
-  ])
-}
-
 export async function recordSignIn(tx: Queryable, userId: string): Promise<UserRow> {
   const { rows } = await tx.query<UserRow>('update embedded_auth.users set last_sign_in_at = now(), updated_at = now() where id = $1 returning *', [userId])
   return rows[0]!

@@ -7,3 +7,13 @@ export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '')
   return LOOPBACK_NAMES.has(host) || (isIP(bare) === 4 && bare.startsWith('127.')) || bare === '::1'
 }
+
+/**
+ * True when a request comes from this machine: both the connection's peer and the client
+ * address TRUST_PROXY derives from it are loopback, so that behind a trusted proxy on this
+ * machine a remote client does not pass for a local one.
+ */
+export function fromLoopback(request: { ip: string; socket: { remoteAddress?: string | undefined } }): boolean {
+  const unmapped = (address: string) => address.replace(/^::ffff:/i, '')
+  return isLoopback(unmapped(request.ip)) && isLoopback(unmapped(request.socket.remoteAddress ?? ''))
+}

@@ -20,9 +20,9 @@ export { oauthChallengeParams } from './challenge.ts'
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
 
 /** Where users sign in (OAUTH_UPSTREAM): our page with the password grant, or Supabase's OAuth server. */
-function upstreamFor(config: Config): Upstream {
+function upstreamFor(config: Config, headers: Record<string, string> | undefined): Upstream {
   const client = config.oauth.supabaseClient
-  return config.oauth.upstream === 'supabase-oauth' && client ? createSupabaseOAuthUpstream(config, client) : createUpstream(config)
+  return config.oauth.upstream === 'supabase-oauth' && client ? createSupabaseOAuthUpstream(config, client) : createUpstream(config, headers)
 }
 
 function localCheck(config: Config) {
@@ -34,6 +34,8 @@ export interface OAuthModeOptions {
   config: Config
   db: Db
   store?: OAuthStore
+  /** Headers the default upstream adds to its calls (this server's own calls to its embedded auth). */
+  upstreamHeaders?: Record<string, string>
   upstream?: Upstream
   /**
    * How access tokens are checked. Defaults to a local check against the project JWKS;
@@ -50,7 +52,7 @@ export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = upstreamFor(config), authenticate }: OAuthModeOptions): OAuthMode {
+export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstreamHeaders, upstream = upstreamFor(config, upstreamHeaders), authenticate }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
   const check = authenticate ?? localCheck(config)
   let sweeper: NodeJS.Timeout | undefined

@@ -91,7 +91,7 @@ export interface AuthCall {
 }
 
 /** One POST to Supabase Auth over plain fetch with a timeout; refusals become `UpstreamError`s. */
-export function supabaseAuthCaller(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>) {
+export function supabaseAuthCaller(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>, extraHeaders: Record<string, string> = {}) {
   const authUrl = `${config.effectiveSupabaseUrl}/auth/v1`
   const basicCredentials = ({ id, secret }: { id: string; secret: string }) =>
     Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')
@@ -101,6 +101,7 @@ export function supabaseAuthCaller(config: Pick<Config, 'effectiveSupabaseUrl' |
       response = await fetch(`${authUrl}${path}`, {
         method: 'POST',
         headers: {
+          ...extraHeaders,
           apikey: config.effectiveAnonKey,
           'content-type': init.form ? 'application/x-www-form-urlencoded' : 'application/json',
           accept: 'application/json',
@@ -138,9 +139,9 @@ export async function logoutAt(call: ReturnType<typeof supabaseAuthCaller>, acce
 }
 
 /** The calls the authorization server makes to Supabase Auth when users sign in on its own page. */
-export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>): Upstream {
+export function createUpstream(config: Pick<Config, 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs'>, headers: Record<string, string> = {}): Upstream {
   const authUrl = `${config.effectiveSupabaseUrl}/auth/v1`
-  const call = supabaseAuthCaller(config)
+  const call = supabaseAuthCaller(config, headers)
 
   return {
     async signInWithPassword(email, password) {

@@ -1,3 +1,5 @@
+import { withoutTrailingSlashes } from '../http/trailing-slashes.ts'
+
 /**
  * Every public URL of the authorization server, derived from BASE_URL in one place so a
  * BASE_URL with a path (`https://host/fastmcp`) moves every endpoint with it.
@@ -24,9 +26,9 @@ export interface OAuthUrls {
 }
 
 export function oauthUrls(baseUrl: string): OAuthUrls {
-  const issuer = baseUrl.replace(/\/+$/, '')
+  const issuer = withoutTrailingSlashes(baseUrl)
   const url = new URL(issuer)
-  const basePath = url.pathname.replace(/\/+$/, '')
+  const basePath = withoutTrailingSlashes(url.pathname)
   const at = (path: string) => `${issuer}${path}`
   return {
     issuer,

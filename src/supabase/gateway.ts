@@ -45,7 +45,7 @@ const UNAVAILABLE_CODE = 'upstream_unavailable'
  * instance, and calls for different users must never share one. Clients are cheap (no timers
  * with `autoRefreshToken: false`, memory storage with `persistSession: false`).
  */
-function callClient(config: Config): { auth: InstanceType<typeof AuthClient>; outage: () => UpstreamUnavailableError | undefined } {
+function callClient(config: Config, extraHeaders: Record<string, string>): { auth: InstanceType<typeof AuthClient>; outage: () => UpstreamUnavailableError | undefined } {
   let outage: UpstreamUnavailableError | undefined
   const boundedFetch: typeof fetch = async (input, init) => {
     try {
@@ -59,7 +59,7 @@ function callClient(config: Config): { auth: InstanceType<typeof AuthClient>; ou
   }
   const auth = new AuthClient({
     url: `${config.effectiveSupabaseUrl}/auth/v1`,
-    headers: { apikey: config.effectiveAnonKey, Authorization: `Bearer ${config.effectiveAnonKey}` },
+    headers: { ...extraHeaders, apikey: config.effectiveAnonKey, Authorization: `Bearer ${config.effectiveAnonKey}` },
     fetch: boundedFetch,
     persistSession: false,
     autoRefreshToken: false,
@@ -88,28 +88,29 @@ function sessionOf(session: Session): GatewaySession {
   }
 }
 
-export function createSupabaseGateway(config: Config): SupabaseGateway {
+/** `extraHeaders`: what this server's own calls to its embedded auth carry (see embedded-auth/internal-call.ts). */
+export function createSupabaseGateway(config: Config, extraHeaders: Record<string, string> = {}): SupabaseGateway {
   return {
     async getUser(accessToken) {
-      const { auth, outage } = callClient(config)
+      const { auth, outage } = callClient(config, extraHeaders)
       const { data, error } = await auth.getUser(accessToken)
       if (error || !data.user) return refused(error ?? new Error('Supabase returned no user'), outage())
       return { ok: true, user: { id: data.user.id, email: data.user.email, role: data.user.role } }
     },
     async signInWithPassword(email, password) {
-      const { auth, outage } = callClient(config)
+      const { auth, outage } = callClient(config, extraHeaders)
       const { data, error } = await auth.signInWithPassword({ email, password })
       if (error || !data.session) return refused(error ?? new Error('Supabase returned no session'), outage())
       return { ok: true, session: sessionOf(data.session) }
     },
     async refreshSession(refreshToken) {
-      const { auth, outage } = callClient(config)
+      const { auth, outage } = callClient(config, extraHeaders)
       const { data, error } = await auth.refreshSession({ refresh_token: refreshToken })
       if (error || !data.session) return refused(error ?? new Error('Supabase returned no session'), outage())
       return { ok: true, session: sessionOf(data.session) }
     },
     async signOut(accessToken, scope) {
-      const { auth, outage } = callClient(config)
+      const { auth, outage } = callClient(config, extraHeaders)
       const { error } = await auth.admin.signOut(accessToken, scope)
       if (error) return refused(error, outage())
       return { ok: true }

@@ -11,6 +11,8 @@ import { verifyingMode } from './verifying-mode.ts'
 export interface AuthModeDeps extends VerifierDeps {
   /** Where the oauth mode keeps its clients, codes and consents; without it only tokens are checked. */
   db?: Db
+  /** Headers this server's own calls to its embedded auth carry. */
+  embeddedAuthHeaders?: Record<string, string>
 }
 
 /** The one auth mode this server runs, chosen by `AUTH_MODE`. */
@@ -28,7 +30,7 @@ export function createAuthMode(deps: AuthModeDeps): AuthMode {
       // Token checks as in simple mode; the oauth mode adds its authorization server.
       const checks = verifyingMode('oauth', supabaseTokenVerifier(deps))
       if (!deps.db) return checks
-      return createOAuthMode({ config: deps.config, db: deps.db, authenticate: (token) => checks.authenticate(token) })
+      return createOAuthMode({ config: deps.config, db: deps.db, upstreamHeaders: deps.embeddedAuthHeaders, authenticate: (token) => checks.authenticate(token) })
     }
   }
 }

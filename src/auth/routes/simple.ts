@@ -2,7 +2,6 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import { bearerTokenFrom } from '../bearer-token.ts'
 import { refusalFor } from '../challenge.ts'
 import { AuthError, InvalidTokenError } from '../errors.ts'
-import { loginRateLimiter } from '../login-rate-limit.ts'
 import type { VerifierDeps } from '../strategies/verifiers.ts'
 import type { GatewaySession } from '../../supabase/gateway.ts'
 
@@ -110,10 +109,17 @@ function simpleErrorHandler(error: FastifyError, request: FastifyRequest, reply:
  * The sign-in endpoints of `AUTH_MODE=simple`, for MCP clients that cannot run a browser
  * flow: they post credentials and get the Supabase session itself.
  */
-export function simpleAuthRoutes({ gateway, config }: VerifierDeps): FastifyPluginAsync {
+export function simpleAuthRoutes({ gateway }: VerifierDeps): FastifyPluginAsync {
   return async (app) => {
     app.setErrorHandler(simpleErrorHandler)
-    const limitLogin = await loginRateLimiter(app, config)
+    async function limitLogin(request: FastifyRequest, reply: FastifyReply) {
+      const retryAfter = await app.loginRateLimiter.attempt(request, (request.body as { email: string }).email)
+      if (retryAfter === undefined) return
+      return reply
+        .code(429)
+        .header('retry-after', String(retryAfter))
+        .send({ error: 'too_many_requests', message: `Too many login attempts; retry in ${retryAfter} s` })
+    }
 
     app.post('/auth/login', { schema: loginSchema, preHandler: limitLogin }, async (request, reply) => {
       const { email, password } = request.body as { email: string; password: string }

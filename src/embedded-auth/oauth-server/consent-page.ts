@@ -66,12 +66,21 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     if (!tokenMatches(id, body.form_token)) return reply.code(400).send(errorPage('This form did not come from this server.'))
     const email = typeof body.email === 'string' ? body.email.trim() : ''
     const password = typeof body.password === 'string' ? body.password : ''
+    const retryAfter = await app.loginRateLimiter.attempt(request, email)
+    if (retryAfter !== undefined) {
+      const authorization = await findPendingAuthorization(ctx.db, id)
+      if (!authorization) return reply.code(404).send(errorPage('This authorization request does not exist or has expired.'))
+      const again = await render(ctx.db, authorization, 'Too many sign-in attempts. Wait a little and try again.', email)
+      return allowFormRedirects(reply, [redirectSource(authorization.redirect_uri)]).code(429).header('retry-after', String(retryAfter)).send(again)
+    }
+    // bcrypt takes tens of milliseconds: it runs before the transaction, not while holding it.
+    const user = email ? await findUserByEmail(ctx.db, email) : undefined
+    const passwordMatches = await checkPassword(password, user?.encrypted_password)
     type Outcome = { redirect: string } | { status: number; page: string; formRedirectsTo?: string }
     const outcome = await ctx.db.transaction(async (tx): Promise<Outcome> => {
       const authorization = await findPendingAuthorization(tx, id)
       if (!authorization) return { status: 404, page: errorPage('This authorization request does not exist or has expired.') }
-      const user = email ? await findUserByEmail(tx, email) : undefined
-      if (!(await checkPassword(password, user?.encrypted_password)) || !user || isBanned(user) || !user.email_confirmed_at) {
+      if (!passwordMatches || !user || isBanned(user) || !user.email_confirmed_at) {
         return { status: 401, page: await render(tx, authorization, 'Invalid login credentials', email), formRedirectsTo: authorization.redirect_uri }
       }
       if (authorization.user_id && authorization.user_id !== user.id) {

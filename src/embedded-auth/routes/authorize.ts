@@ -6,7 +6,7 @@ import { GoTrueError, validationFailed } from '../errors.ts'
 import { chooseRedirect } from '../redirects.ts'
 import { createSession, issueRefreshToken } from '../sessions.ts'
 import { sessionResponse } from '../tokens.ts'
-import { findUserByEmail, findUserById, insertUser, linkIdentity, withIdentities, type UserRow } from '../users.ts'
+import { findUserByEmail, findUserById, insertUser, withIdentities, type UserRow } from '../users.ts'
 import { LOCAL_PROVIDER_PATH, readProviderCode } from './local-provider.ts'
 import { FLOW_STATE_TTL_SECONDS } from './token.ts'
 import { authCodeDigest } from '../flow-codes.ts'
@@ -99,10 +99,10 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: Auth
         await tx.query('update embedded_auth.identities set last_sign_in_at = now(), updated_at = now() where provider = $1 and provider_id = $2', [provider, providerId])
         return (await findUserById(tx, linked.user_id))!
       }
-      const byEmail = await findUserByEmail(tx, email)
-      if (byEmail) {
-        await linkIdentity(tx, byEmail, provider, providerId, { email, name, full_name: name })
-        return (await findUserById(tx, byEmail.id))!
+      // The stand-in vouches for any typed email, so an identity it brings is never linked to
+      // an existing account by email: that would hand the account to whoever types it.
+      if (await findUserByEmail(tx, email)) {
+        throw new GoTrueError(422, 'email_exists', 'An account with this email address already exists; sign in with its password')
       }
       if (settings.disableSignup) throw new GoTrueError(422, 'signup_disabled', 'Signups not allowed for this instance')
       return insertUser(tx, {

@@ -2,13 +2,20 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { SignJWT, jwtVerify } from 'jose'
 import { html, HTML_CONTENT_TYPE, page } from '../../http/html.ts'
+import { fromLoopback } from '../../http/loopback.ts'
 import { allowFormRedirects } from '../../http/page-security.ts'
 import type { AuthContext } from '../context.ts'
+import { EMAIL_MAX_LENGTH, isEmailAddress } from '../email.ts'
 
 /**
  * The local sign-in page that stands in for a social provider (GitHub, Google, ...), which
  * cannot be reached from a development machine. It plays the provider's part of the
  * redirect dance so `/authorize` and `/callback` run exactly as they would for real.
+ *
+ * It vouches for whatever email is typed, without a password. So it exists only when
+ * AUTH_EXTERNAL_PROVIDERS lists providers (which needs a loopback HOST), answers only
+ * requests from this machine, and its identities are never linked to an existing account
+ * by email (see `findOrCreateUser`).
  */
 export const LOCAL_PROVIDER_PATH = '/local-provider'
 
@@ -21,7 +28,6 @@ const APP_ORIGINS = ['http:', 'https:']
 
 const CODE_AUDIENCE = 'embedded-auth-callback'
 const CODE_TTL_SECONDS = 120
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
 export interface ProviderIdentity {
   email: string
@@ -58,19 +64,28 @@ const pageQuerySchema = {
 
 export async function localProviderRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const callbackUrl = `${ctx.externalUrl}/callback`
+  const enabled = ctx.config.embeddedAuth.externalProviders
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (fromLoopback(request)) return
+    return reply
+      .code(403)
+      .type(HTML_CONTENT_TYPE)
+      .send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This development sign-in page answers only on the machine that runs the server.</p>`))
+  })
 
   function render(params: Record<string, string | undefined>, error?: string) {
     const label = providerLabel(params.provider ?? '')
     return page(
       `Sign in with ${label}`,
       html`<h1>Sign in with ${label}</h1>
-<p class="note">Local stand-in for ${label} sign-in, served by the embedded auth of atoms-mcp for development. Any email address works; no password is asked.</p>
+<p class="note">Local stand-in for ${label} sign-in, served by the embedded auth of atoms-mcp for development on this machine. No password is asked; an email address that already has an account is refused.</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="${ctx.externalUrl}${LOCAL_PROVIDER_PATH}/authorize">
 <input type="hidden" name="provider" value="${params.provider}">
 <input type="hidden" name="state" value="${params.state}">
 <input type="hidden" name="redirect_uri" value="${params.redirect_uri}">
-<label for="email">Email</label><input id="email" name="email" type="email" required autocomplete="email" value="${params.email ?? ''}">
+<label for="email">Email</label><input id="email" name="email" type="email" required autocomplete="email" value="${(params.email ?? '').slice(0, EMAIL_MAX_LENGTH)}">
 <label for="name">Name</label><input id="name" name="name" type="text" autocomplete="name" value="${params.name ?? ''}">
 <div class="row"><button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button><button type="submit" name="action" value="approve">Continue</button></div>
 </form>`,
@@ -79,7 +94,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 
   app.get(`${LOCAL_PROVIDER_PATH}/authorize`, { schema: { querystring: pageQuerySchema } }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>
-    if (query.redirect_uri !== callbackUrl || !query.state || !query.provider) {
+    if (query.redirect_uri !== callbackUrl || !query.state || !query.provider || !enabled.includes(query.provider)) {
       return reply.code(400).type(HTML_CONTENT_TYPE).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in link is incomplete or was not issued by this server.</p>`))
     }
     return allowFormRedirects(reply, APP_ORIGINS).type(HTML_CONTENT_TYPE).send(render(query))
@@ -89,7 +104,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     const body = Object.fromEntries(
       Object.entries((request.body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : undefined]),
     ) as Record<string, string | undefined>
-    if (body.redirect_uri !== callbackUrl || !body.state || !body.provider) {
+    if (body.redirect_uri !== callbackUrl || !body.state || !body.provider || !enabled.includes(body.provider)) {
       return reply.code(400).type(HTML_CONTENT_TYPE).send(page('Sign-in error', html`<h1>Sign-in error</h1><p class="error">This sign-in form is incomplete or was not issued by this server.</p>`))
     }
     const back = new URL(callbackUrl)
@@ -100,7 +115,10 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       return reply.redirect(back.toString(), 302)
     }
     const email = (body.email ?? '').trim().toLowerCase()
-    if (!EMAIL_PATTERN.test(email) || email.length > 255) {
+    if (email.length > EMAIL_MAX_LENGTH) {
+      return allowFormRedirects(reply, APP_ORIGINS).code(400).type(HTML_CONTENT_TYPE).send(render(body, `Enter an email address of at most ${EMAIL_MAX_LENGTH} characters.`))
+    }
+    if (!isEmailAddress(email)) {
       return allowFormRedirects(reply, APP_ORIGINS).code(400).type(HTML_CONTENT_TYPE).send(render(body, 'Enter a valid email address.'))
     }
     const name = (body.name ?? '').trim().slice(0, 200)

@@ -6,16 +6,15 @@ import { GoTrueError, validationFailed } from '../errors.ts'
 import { createSession, issueRefreshToken } from '../sessions.ts'
 import { sessionResponse } from '../tokens.ts'
 import { findUserByEmail, hashPassword, insertUser, userJson, withIdentities } from '../users.ts'
-
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+import { EMAIL_MAX_LENGTH, isEmailAddress } from '../email.ts'
 
 const str = (value: unknown) => (typeof value === 'string' ? value : '')
 
 export function checkEmail(email: string): string {
   const trimmed = email.trim().toLowerCase()
   if (trimmed === '') throw validationFailed('An email address is required')
-  if (trimmed.length > 255) throw validationFailed('An email address is too long')
-  if (!EMAIL_PATTERN.test(trimmed)) throw validationFailed('Unable to validate email address: invalid format')
+  if (trimmed.length > EMAIL_MAX_LENGTH) throw validationFailed('An email address is too long')
+  if (!isEmailAddress(trimmed)) throw validationFailed('Unable to validate email address: invalid format')
   return trimmed
 }
 

@@ -1,9 +1,10 @@
 import { pkceMatches } from '../../crypto.ts'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { decodeJwt } from 'jose'
 import { bodyText, credentialFields } from '../body.ts'
 import type { AuthContext } from '../context.ts'
-import { GoTrueError, validationFailed } from '../errors.ts'
+import { GoTrueError, OverRequestRateLimitError, validationFailed } from '../errors.ts'
+import { isInternalCall } from '../internal-call.ts'
 import { isUuid } from '../authenticate.ts'
 import { createSession, issueRefreshToken, rotateRefreshToken } from '../sessions.ts'
 import { sessionResponse } from '../tokens.ts'
@@ -33,13 +34,17 @@ const str = (value: unknown) => (typeof value === 'string' ? value : value == nu
 export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthContext }) {
   const { db, keys, tokens, config } = ctx
 
-  async function passwordGrant(body: Record<string, unknown>) {
+  async function passwordGrant(request: FastifyRequest, body: Record<string, unknown>) {
     const email = str(body.email).trim()
     const phone = str(body.phone).trim()
     const password = str(body.password)
     if (email && phone) throw validationFailed('Only an email address or phone number should be provided on login.')
     if (!email && !phone) throw validationFailed('missing email or phone')
     if (phone) throw new GoTrueError(422, 'phone_provider_disabled', 'Phone logins are disabled')
+    if (!isInternalCall(request, keys)) {
+      const retryAfter = await request.server.loginRateLimiter.attempt(request, email)
+      if (retryAfter !== undefined) throw new OverRequestRateLimitError(retryAfter)
+    }
     const user = await findUserByEmail(db, email)
     if (!(await checkPassword(password, user?.encrypted_password)) || !user) {
       throw new GoTrueError(400, 'invalid_credentials', 'Invalid login credentials')
@@ -110,7 +115,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
     let session
     switch (grantType) {
       case 'password':
-        session = await passwordGrant(body)
+        session = await passwordGrant(request, body)
         break
       case 'refresh_token':
         session = await refreshGrant(body)

@@ -4,9 +4,6 @@ import { firstString, type OAuthContext } from '../context.ts'
 import { UpstreamError, type UpstreamSession } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
 
-/** The window of the password-attempt limit (OAUTH_SIGN_IN_ATTEMPTS), against guessing through this page. */
-const SIGN_IN_WINDOW_SECONDS = 900
-
 /** Records who signed in on the pending request. */
 export async function recordSignIn(ctx: OAuthContext, bound: BoundRequest, session: UpstreamSession): Promise<BoundRequest> {
   const user = { id: session.userId, email: session.email }
@@ -28,10 +25,10 @@ export async function signInRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
     const email = (firstString(body.email) ?? '').trim().slice(0, 320)
     const password = (firstString(body.password) ?? '').slice(0, 1024)
     if (!email || !password) return showSignIn(ctx, reply, bound, 400, 'Enter your email address and password.', email)
-    const limit = ctx.config.oauth.signInAttempts
-    if (limit > 0 && (await ctx.store.hit(`sign-in:${request.ip}`, SIGN_IN_WINDOW_SECONDS)) > limit) {
-      reply.header('retry-after', String(SIGN_IN_WINDOW_SECONDS))
-      return showSignIn(ctx, reply, bound, 429, 'Too many sign-in attempts from this network. Wait a few minutes and try again.', email)
+    const retryAfter = await app.loginRateLimiter.attempt(request, email)
+    if (retryAfter !== undefined) {
+      reply.header('retry-after', String(retryAfter))
+      return showSignIn(ctx, reply, bound, 429, 'Too many sign-in attempts. Wait a little and try again.', email)
     }
     let session: UpstreamSession
     try {
