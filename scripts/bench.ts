@@ -90,15 +90,16 @@ async function server(key: ServerKey): Promise<ServerProcess> {
   if (!running) {
     const env: Record<Exclude<ServerKey, 'jwt-postgres'>, Record<string, string>> = {
       // /bench/mcp (no authentication) lives on the jwt server, so both lines share a process.
-      jwt: { AUTH_MODE: 'jwt', BENCH_UNAUTHENTICATED_MCP: 'true' },
+      // The password-grant line runs here too: the limiter counts but does not refuse.
+      jwt: { AUTH_MODE: 'jwt', BENCH_UNAUTHENTICATED_MCP: 'true', LOGIN_RATE_LIMIT_MAX: '100000' },
       bearer: { AUTH_MODE: 'bearer' },
       // The limiter would otherwise refuse all but 10 sign-ins a minute; its cost stays in the line.
       simple: { AUTH_MODE: 'simple', LOGIN_RATE_LIMIT_MAX: '100000' },
       // Logs each request, to count the calls that reach /auth/v1/user.
       'bearer-counted': { AUTH_MODE: 'bearer', LOG_LEVEL: 'info' },
       // Every flow registers a client and signs in from one address: the limiters would refuse
-      // all but 20 registrations an hour and 30 sign-ins in 15 minutes; their cost stays in the line.
-      oauth: { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '100000', OAUTH_SIGN_IN_ATTEMPTS: '100000' },
+      // all but 20 registrations an hour and 10 sign-ins a minute; their cost stays in the line.
+      oauth: { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '100000', LOGIN_RATE_LIMIT_MAX: '100000' },
     }
     if (key === 'jwt-postgres') {
       // The production database: a PostgreSQL server, the pool and RLS queries running beside this process.

@@ -66,7 +66,7 @@ t.test('CORS follows CORS_ORIGINS and exposes the API version header', async (t)
 t.test('logs never carry passwords, tokens, codes or authorization headers', async (t) => {
   const lines: string[] = []
   const stream = new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })
-  const server = await startTestServer(backends()[0]!, { LOG_LEVEL: 'trace' }, { logStream: stream })
+  const server = await startTestServer(backends()[0]!, { LOG_LEVEL: 'trace', AUTH_EXTERNAL_PROVIDERS: 'github' }, { logStream: stream })
   t.teardown(() => server.dispose())
   const supabase = createClient(server.config.baseUrl, server.anonKey, { auth: SERVER_CLIENT })
   const password = 'Very-Secret-Password-1'

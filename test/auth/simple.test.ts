@@ -43,7 +43,7 @@ const address = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.r
 for (const backend of backends()) {
   t.test(`simple mode on ${backend.name}`, async (t) => {
     const log = logCollector()
-    const server = await startTestServer(backend, { AUTH_MODE: 'simple', LOG_LEVEL: 'trace', TRUST_PROXY: 'true', LOGIN_RATE_LIMIT_MAX: '3' }, { logStream: log.stream })
+    const server = await startTestServer(backend, { AUTH_MODE: 'simple', LOG_LEVEL: 'trace', TRUST_PROXY: '1', LOGIN_RATE_LIMIT_MAX: '3' }, { logStream: log.stream })
     t.teardown(() => server.dispose())
     const base = server.config.baseUrl
     const api = client(base)
@@ -142,7 +142,7 @@ for (const backend of backends()) {
 const redisUrl = process.env.TEST_REDIS_URL
 t.test('login limits shared through Redis', { skip: redisUrl ? false : process.env.TEST_REDIS_SKIP_REASON ?? 'no TEST_REDIS_URL' }, async (t) => {
   const backend = backends()[0]!
-  const env = { AUTH_MODE: 'simple', TRUST_PROXY: 'true', LOGIN_RATE_LIMIT_MAX: '3', REDIS_URL: redisUrl! }
+  const env = { AUTH_MODE: 'simple', TRUST_PROXY: '1', LOGIN_RATE_LIMIT_MAX: '3', REDIS_URL: redisUrl! }
   const one = await startTestServer(backend, env)
   t.teardown(() => one.dispose())
   const two = await startTestServer(backend, env)
@@ -163,7 +163,7 @@ t.test('with Redis down, logins fail open and a warning is logged', async (t) =>
   const closedPort = await freePort()
   const server = await startTestServer(
     backend,
-    { AUTH_MODE: 'simple', TRUST_PROXY: 'true', LOGIN_RATE_LIMIT_MAX: '2', REDIS_URL: `redis://127.0.0.1:${closedPort}`, LOG_LEVEL: 'warn' },
+    { AUTH_MODE: 'simple', TRUST_PROXY: '1', LOGIN_RATE_LIMIT_MAX: '2', REDIS_URL: `redis://127.0.0.1:${closedPort}`, LOG_LEVEL: 'warn' },
     { logStream: log.stream },
   )
   t.teardown(() => server.dispose())

@@ -68,7 +68,7 @@ const CASES: Case[] = [
 
 for (const backend of backends()) {
   t.test(`embedded auth errors over HTTP on ${backend.name}`, async (t) => {
-    const server = await startTestServer(backend)
+    const server = await startTestServer(backend, { AUTH_EXTERNAL_PROVIDERS: 'github' })
     t.teardown(() => server.dispose())
     const base = `${server.config.baseUrl}/auth/v1`
 
@@ -228,7 +228,7 @@ for (const backend of backends()) {
 
 t.test('a configured anon key is required, as the gateway does, except where browsers go', async (t) => {
   const [backend] = backends()
-  const server = await startTestServer(backend!, { SUPABASE_ANON_KEY: 'local-anon-key' })
+  const server = await startTestServer(backend!, { SUPABASE_ANON_KEY: 'local-anon-key', AUTH_EXTERNAL_PROVIDERS: 'github' })
   t.teardown(() => server.dispose())
   const base = `${server.config.baseUrl}/auth/v1`
   const missing = await fetch(`${base}/settings`)
@@ -246,7 +246,7 @@ t.test('a configured anon key is required, as the gateway does, except where bro
 
 t.test('no route answers garbage with a 5xx', async (t) => {
   const [backend] = backends()
-  const server = await startTestServer(backend!)
+  const server = await startTestServer(backend!, { AUTH_EXTERNAL_PROVIDERS: 'github' })
   t.teardown(() => server.dispose())
   const base = `${server.config.baseUrl}/auth/v1`
   const routes = [

@@ -16,7 +16,7 @@ function pkcePair() {
 
 for (const backend of backends()) {
   t.test(`the social sign-in flow, edge by edge, on ${backend.name}`, async (t) => {
-    const server = await startTestServer(backend)
+    const server = await startTestServer(backend, { AUTH_EXTERNAL_PROVIDERS: 'github' })
     t.teardown(() => server.dispose())
     const base = `${server.config.baseUrl}/auth/v1`
     const authorizeUrl = (params: Record<string, string>) => `${base}/authorize?${new URLSearchParams({ provider: 'github', ...params })}`

@@ -35,7 +35,7 @@ for (const backend of backends()) {
   })
 
   t.test(`AUTH_DISABLE_SIGNUP=true on ${backend.name}`, async (t) => {
-    const server = await startTestServer(backend, { AUTH_DISABLE_SIGNUP: 'true' })
+    const server = await startTestServer(backend, { AUTH_DISABLE_SIGNUP: 'true', AUTH_EXTERNAL_PROVIDERS: 'github' })
     t.teardown(() => server.dispose())
     const signUp = await clientFor(server).auth.signUp({ email: 'henry@example.com', password: 'correct horse' })
     t.equal(signUp.error?.code, 'signup_disabled')

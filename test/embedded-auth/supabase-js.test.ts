@@ -7,7 +7,7 @@ import { APP_CALLBACK, clientFor, signIn, signUpAndIn } from '../helpers/supabas
 
 for (const backend of backends()) {
   t.test(`supabase-js against the embedded auth on ${backend.name}`, async (t) => {
-    const server = await startTestServer(backend)
+    const server = await startTestServer(backend, { AUTH_EXTERNAL_PROVIDERS: 'github' })
     t.teardown(() => server.dispose())
 
     t.test('signUp, signInWithPassword and getUser', async (t) => {

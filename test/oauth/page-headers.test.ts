@@ -75,7 +75,7 @@ async function routesAnsweringHtml(server: TestServer): Promise<Set<string>> {
 }
 
 t.test('every HTML page carries the page headers of helmet, and the JSON endpoints none of them', async (t) => {
-  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', OAUTH_PROVIDERS: 'github', AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: 'true' })
+  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', OAUTH_PROVIDERS: 'github', AUTH_EXTERNAL_PROVIDERS: 'github', AUTH_OAUTH_SERVER_ALLOW_DYNAMIC_REGISTRATION: 'true' })
   t.teardown(() => server.dispose())
   await signUp(server, USER.email, USER.password)
   const expected = await pageSecurityHeaders(server.config.baseUrl)
@@ -117,7 +117,7 @@ t.test('every HTML page carries the page headers of helmet, and the JSON endpoin
 })
 
 t.test('behind https, the pages add HSTS', async (t) => {
-  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', BASE_URL: 'https://atoms.example.test' })
+  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', BASE_URL: 'https://atoms.example.test', AUTH_EXTERNAL_PROVIDERS: 'github' })
   t.teardown(() => server.dispose())
   const expected = await pageSecurityHeaders(server.config.baseUrl)
   t.equal(expected['strict-transport-security'], 'max-age=31536000; includeSubDomains')

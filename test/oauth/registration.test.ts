@@ -118,7 +118,7 @@ for (const backend of backends()) {
 }
 
 t.test('behind a proxy (TRUST_PROXY) the registration limit counts each client address', async (t) => {
-  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '2', TRUST_PROXY: 'true' })
+  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '2', TRUST_PROXY: '1' })
   t.teardown(() => server.dispose())
   const registerFrom = async (address: string) =>
     (await fetch(`${server.config.baseUrl}/register`, {

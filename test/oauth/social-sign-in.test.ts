@@ -7,7 +7,7 @@ import { authorizeUrl, pkce, register, token } from './manual-client.ts'
 
 for (const backend of backends()) {
   t.test(`sign-in with a social provider through Supabase on ${backend.name}`, async (t) => {
-    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_PROVIDERS: 'github' })
+    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_PROVIDERS: 'github', AUTH_EXTERNAL_PROVIDERS: 'github' })
     t.teardown(() => server.dispose())
     const base = server.config.baseUrl
     const client = (await register(server)).body

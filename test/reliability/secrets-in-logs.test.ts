@@ -16,7 +16,7 @@ const PASSWORD = 'Tr0ub4dor&3-secret-password'
 // The database is searched too: what it keeps of a credential is a hash or nothing.
 t.test('no credential of a full run reaches the logs or sits in the database in the clear', async (t) => {
   const log = logCollector()
-  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'simple', LOG_LEVEL: 'trace' }, { logStream: log.stream })
+  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'simple', LOG_LEVEL: 'trace', AUTH_EXTERNAL_PROVIDERS: 'github' }, { logStream: log.stream })
   t.teardown(() => server.dispose())
   const base = server.config.baseUrl
   const ledger = new SecretLedger()

@@ -12,7 +12,7 @@ const until = async (what: string, check: () => boolean, timeoutMs = 30_000) => 
 }
 
 t.test('SIGTERM under load: in-flight requests finish, new ones are refused, exit 0', async (t) => {
-  const server = await spawnServer({ AUTH_MODE: 'jwt', LOG_LEVEL: 'info' })
+  const server = await spawnServer({ AUTH_MODE: 'jwt', LOG_LEVEL: 'info', LOGIN_RATE_LIMIT_MAX: '100000' })
   t.teardown(() => server.stop('SIGKILL'))
   const signUp = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email: 'term@example.com', password: 'correct horse battery' })
   t.equal(signUp.error, null)
