@@ -9,7 +9,7 @@ const USER = { email: 'grace@example.com', password: 'a long enough secret' }
 
 for (const backend of backends()) {
   t.test(`oauth refusals on ${backend.name}`, async (t) => {
-    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '0' })
+    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '0', LOGIN_RATE_LIMIT_MAX: '30' })
     t.teardown(() => server.dispose())
     await signUp(server, USER.email, USER.password)
     const client = (await register(server)).body
