@@ -35,10 +35,12 @@ for (const backend of backends()) {
     t.equal((await asAlice('select project_id from atoms.documents where id = $1', [doc.id])).rows[0]!.project_id, project.id, 'nor a document to another project')
     await asAlice('update atoms.relationships set target_id = $2 where id = $1', [link.id, bobProject.id])
     t.equal((await asAlice('select target_id from atoms.relationships where id = $1', [link.id])).rows[0]!.target_id, req.id, 'nor a link to other ends')
-    t.equal((await server.db.query("select to_regprocedure('atoms.find_user_for_organization(uuid, text)') as f")).rows[0]!.f, null, 'no email lookup for any organization creator')
-    t.equal((await asBob('select atoms.member_with_email($1, $2) as id', [bobOrg.id, 'alice@example.com'])).rows[0]!.id, null, 'an email names only members of an organization one manages')
-    t.equal((await asAlice('select atoms.member_with_email($1, $2) as id', [bobOrg.id, 'bob@example.com'])).rows[0]!.id, null, 'and only to its managers')
-    await t.rejects(asBob("insert into atoms.organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')", [bobOrg.id, alice.id]), { code: '42501' }, 'nobody is added without accepting, even by an owner')
+    t.test('finding 5: no email lookups and no memberships without consent in SQL', async (t) => {
+      t.equal((await server.db.query("select to_regprocedure('atoms.find_user_for_organization(uuid, text)') as f")).rows[0]!.f, null, 'no email lookup for any organization creator')
+      t.equal((await asBob('select atoms.member_with_email($1, $2) as id', [bobOrg.id, 'alice@example.com'])).rows[0]!.id, null, 'an email names only members of an organization one manages')
+      t.equal((await asAlice('select atoms.member_with_email($1, $2) as id', [bobOrg.id, 'bob@example.com'])).rows[0]!.id, null, 'and only to its managers')
+      await t.rejects(asBob("insert into atoms.organization_members (organization_id, user_id, role) values ($1, $2, 'viewer')", [bobOrg.id, alice.id]), { code: '42501' }, 'nobody is added without accepting, even by an owner')
+    })
 
     t.test('finding 6: the policies hold as authenticated in plain SQL, as PostgREST would send it', async (t) => {
       // Setup as the database owner, the same on every version of the policies.
