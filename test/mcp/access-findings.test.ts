@@ -164,6 +164,17 @@ for (const backend of backends()) {
     })
   })
 
+  t.test(`finding 8: a token of another role than authenticated is refused, not widened, on ${backend.name}`, async (t) => {
+    const store = await backend.create()
+    t.teardown(() => store.dispose())
+    await migrate(store.db)
+    const user = { id: '7c9e6679-7425-40de-944b-e07fc1f0b0c1', email: 'restricted@example.com', token: '' }
+    for (const role of ['support_readonly', 'service_role', 'anon']) {
+      await t.rejects(asUser(store.db, { ...contextOf(user), role }, (tx) => tx.query('select 1')), { name: 'EntityError', kind: 'forbidden', message: /this token has role/ }, role)
+    }
+    t.same((await asUser(store.db, contextOf(user), (tx) => tx.query('select 1 as one'))).rows, [{ one: 1 }], 'authenticated is served')
+  })
+
   t.test(`finding 3: the migration ledger is closed to anon and authenticated, even under Supabase's default grants, on ${backend.name}`, async (t) => {
     const store = await backend.create()
     t.teardown(() => store.dispose())
