@@ -3,7 +3,7 @@ import { setTimeout as pause } from 'node:timers/promises'
 import { asUser } from '../../src/db/as-user.ts'
 import { listMigrations, migrate } from '../../src/db/migrate.ts'
 import { backends } from '../helpers/backends.ts'
-import { aliceAndBob, call, connect, ok, signUp, type TestUser } from '../helpers/mcp.ts'
+import { aliceAndBob, call, connect, ok, signUp, startMcpServer, type TestUser } from '../helpers/mcp.ts'
 import { contextOf, sqlAs } from '../helpers/sql-as.ts'
 
 /** Regression tests of the access findings, each named after the finding it covers. */
@@ -173,6 +173,43 @@ for (const backend of backends()) {
       await t.rejects(asUser(store.db, { ...contextOf(user), role }, (tx) => tx.query('select 1')), { name: 'EntityError', kind: 'forbidden', message: /this token has role/ }, role)
     }
     t.same((await asUser(store.db, contextOf(user), (tx) => tx.query('select 1 as one'))).rows, [{ one: 1 }], 'authenticated is served')
+  })
+
+  t.test(`finding 8: past USAGE_LIMIT_PER_MINUTE a user's calls are refused with Retry-After, on ${backend.name}`, async (t) => {
+    const limit = 3
+    const redisUrl = process.env.TEST_REDIS_URL
+    const server = await startMcpServer(backend, { USAGE_LIMIT_PER_MINUTE: String(limit), ...(redisUrl ? { REDIS_URL: redisUrl } : {}) })
+    t.teardown(() => server.dispose())
+    const [carol, dave] = [await signUp(server, 'carol@example.com'), await signUp(server, 'dave@example.com')]
+    const rest = (user: TestUser) =>
+      fetch(`${server.config.baseUrl}/api/mcp/tools/call`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.token}` },
+        body: JSON.stringify({ tool: 'whoami', arguments: {} }),
+      })
+    // A window may end during the loop, but not twice: one of them sees limit + 1 calls.
+    let refused: { retryAfter: number; body: unknown } | undefined
+    for (let i = 0; i < 2 * limit + 1 && !refused; i++) {
+      const response = await rest(carol)
+      const body = await response.json()
+      if (response.status === 429) refused = { retryAfter: Number(response.headers.get('retry-after')), body }
+      else t.equal(response.status, 200)
+    }
+    t.ok(refused, 'a call past the limit is refused')
+    t.ok(Number.isInteger(refused!.retryAfter) && refused!.retryAfter >= 1 && refused!.retryAfter <= 60, 'with Retry-After up to the end of the window')
+    t.match(refused!.body, { error: { code: 'rate_limited', message: /limit of 3 tool calls per 60 s/ } })
+    t.equal((await rest(dave)).status, 200, 'another user is not held back')
+
+    const c = await connect(server, carol)
+    t.teardown(() => c.close())
+    let outcome
+    for (let i = 0; i < 2 * limit + 1; i++) {
+      outcome = await call(c, 'get_api_usage')
+      if (outcome.isError) break
+      t.equal(outcome.value.limit, limit)
+    }
+    t.ok(outcome!.isError, 'over MCP the refusal is a tool error')
+    t.match(outcome!.text, /retry in \d+ s/)
   })
 
   t.test(`finding 3: the migration ledger is closed to anon and authenticated, even under Supabase's default grants, on ${backend.name}`, async (t) => {
