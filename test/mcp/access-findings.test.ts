@@ -47,6 +47,14 @@ for (const backend of backends()) {
 
       await ok(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: erin.email, role: 'owner' })
       t.same(await ok(e, 'workspace_tool', { operation: 'accept_invitation', organization_id: org.id }), { organization_id: org.id, role: 'owner', joined: true }, 'an owner still makes owners')
+
+      const second = await newOrganization()
+      await ok(a, 'workspace_tool', { operation: 'add_member', organization_id: second.id, email: erin.email, role: 'owner' })
+      await setRole(second.id, bob, 'owner')
+      await ok(b, 'workspace_tool', { operation: 'add_member', organization_id: second.id, user_id: alice.id, role: 'admin' })
+      const stale = await call(e, 'workspace_tool', { operation: 'accept_invitation', organization_id: second.id })
+      t.match(stale.text, /only an owner/, 'an owner invitation made before its inviter was demoted no longer makes an owner')
+      t.equal(await roleIn(second.id, erin), null)
     })
 
     t.test('finding 2: a deleted organization grants nothing, and only an owner deletes one', async (t) => {

@@ -161,8 +161,9 @@ drop function atoms.find_user_for_organization(uuid, text);
 
 -- Owners are protected: only an owner grants or takes the owner role, and the last owner
 -- of an organization stays. The first owner row of an organization (its creator's, made by
--- the insert trigger) and an owner invitation being accepted are the two exceptions; the
--- first is only ever the first row, so a creator demoted later gains nothing from it.
+-- the insert trigger) and an owner invitation being accepted (while its inviter is still an
+-- owner) are the two exceptions; the first is only ever the first row, so a creator demoted
+-- later gains nothing from it.
 -- Removing or demoting an owner locks the organization row first, so two such changes
 -- racing each other count the owners one after the other.
 create or replace function atoms.guard_owners() returns trigger
@@ -176,7 +177,11 @@ begin
          (tg_op = 'INSERT'
           and exists (select 1 from atoms.organizations o where o.id = org and o.created_by = auth.uid())
           and not exists (select 1 from atoms.organization_members m where m.organization_id = org))
-         or exists (select 1 from atoms.invitations i where i.organization_id = org and i.role = 'owner' and i.email = atoms.caller_email())
+         or exists (
+           select 1 from atoms.invitations i
+           join atoms.organization_members inviter on inviter.organization_id = i.organization_id and inviter.user_id = i.created_by and inviter.role = 'owner'
+           where i.organization_id = org and i.role = 'owner' and i.email = atoms.caller_email()
+         )
        )) then
       raise exception 'only an owner can grant or remove the owner role' using errcode = 'insufficient_privilege';
     end if;
