@@ -51,6 +51,8 @@ export interface Config {
    * counted together over every endpoint that checks a password.
    */
   loginRateLimit: { max: number; windowMs: number }
+  /** Tool calls each user may make per minute; null when unlimited (USAGE_LIMIT_PER_MINUTE=0). */
+  usageLimitPerMinute: number | null
   /**
    * Benchmarks only: serves `/bench/mcp`, the MCP endpoint with NO authentication, as a fixed
    * user, to measure what authentication costs. Refused unless HOST is loopback.
@@ -146,6 +148,7 @@ const schema = {
     UPSTREAM_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120000, default: 5000 },
     LOGIN_RATE_LIMIT_MAX: { type: 'integer', minimum: 1, maximum: 100000, default: 10 },
     LOGIN_RATE_LIMIT_WINDOW: { type: 'string', default: '1 minute' },
+    USAGE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 },
     BENCH_UNAUTHENTICATED_MCP: { type: 'boolean', default: false },
     AUTH_DISABLE_SIGNUP: { type: 'boolean', default: false },
     AUTH_AUTOCONFIRM: { type: 'boolean', default: true },
@@ -177,6 +180,7 @@ const ACCEPTS: Record<string, string> = {
   TOKEN_CACHE_TTL: 'an integer number of seconds from 0 to 3600',
   UPSTREAM_TIMEOUT_MS: 'an integer number of milliseconds from 100 to 120000',
   LOGIN_RATE_LIMIT_MAX: 'an integer from 1 to 100000',
+  USAGE_LIMIT_PER_MINUTE: 'an integer from 0 (no limit) to 1000000',
   AUTH_JWT_EXPIRY: 'an integer number of seconds from 30 to 604800',
   AUTH_REFRESH_TOKEN_REUSE_INTERVAL: 'an integer number of seconds from 0 to 3600',
   AUTH_PASSWORD_MIN_LENGTH: 'an integer from 6 to 72',
@@ -384,6 +388,7 @@ export function loadConfig(
     tokenValidation: raw.TOKEN_VALIDATION,
     upstreamTimeoutMs: raw.UPSTREAM_TIMEOUT_MS,
     loginRateLimit: { max: raw.LOGIN_RATE_LIMIT_MAX, windowMs: loginWindowMs! },
+    usageLimitPerMinute: raw.USAGE_LIMIT_PER_MINUTE || null,
     benchUnauthenticatedMcp: raw.BENCH_UNAUTHENTICATED_MCP === true,
     embeddedAuth: {
       enabled: supabaseUrl === undefined,

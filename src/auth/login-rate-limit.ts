@@ -1,22 +1,9 @@
 import rateLimit from '@fastify/rate-limit'
-import { Redis } from 'ioredis'
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../config.ts'
+import { openRedis, throttledWarning } from '../redis-client.ts'
 import { tokenHash } from './token-hash.ts'
-
-// A Redis outage must not stall sign-ins: a command fails at once instead of queueing.
-const REDIS_OPTIONS = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 1_000 }
-const WARN_EVERY_MS = 30_000
-
-/** Logs at most one warning per interval, so an outage does not flood the log. */
-function throttledWarning(log: FastifyBaseLogger) {
-  let lastAt = Number.NEGATIVE_INFINITY
-  return (message: string, detail: Record<string, unknown>) => {
-    if (Date.now() - lastAt < WARN_EVERY_MS) return
-    lastAt = Date.now()
-    log.warn(detail, message)
-  }
-}
 
 export interface LoginRateLimiter {
   /**
@@ -48,17 +35,7 @@ export async function loginRateLimiter(app: FastifyInstance, config: Config): Pr
   const warn = throttledWarning(app.log)
   let redis: Redis | undefined
   if (config.redisUrl) {
-    redis = new Redis(config.redisUrl, REDIS_OPTIONS)
-    redis.on('error', (error: Error) => warn('Redis for login rate limits is unreachable; sign-ins are not rate limited meanwhile', { reason: error.message }))
-    app.addHook('onClose', async () => redis!.disconnect())
-    // Commands fail while not connected, so give the first connection its chance before
-    // serving; a refused connection settles this at once, a silent host after connectTimeout.
-    await new Promise<void>((resolve) => {
-      const settle = () => resolve()
-      redis!.once('ready', settle)
-      redis!.once('error', settle)
-      setTimeout(settle, REDIS_OPTIONS.connectTimeout).unref()
-    })
+    redis = await openRedis(app, config.redisUrl, warn, 'Redis for login rate limits is unreachable; sign-ins are not rate limited meanwhile')
   }
   await app.register(rateLimit, { global: false, redis, nameSpace: 'atoms-mcp-rate-limit:' })
 

@@ -1,5 +1,9 @@
 import type { UserContext } from '../auth/user-context.ts'
+import { EntityError } from '../entities/errors.ts'
 import type { Db, Queryable } from './db.ts'
+
+/** The only database role the policies are written for. */
+const SERVED_ROLE = 'authenticated'
 
 /**
  * Runs `work` in a transaction as the database role `authenticated` with the caller's verified
@@ -7,6 +11,11 @@ import type { Db, Queryable } from './db.ts'
  * row-level security decides what the statements may see and change.
  */
 export function asUser<T>(db: Db, user: UserContext, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  // Another role (a restricted custom one, service_role) would be widened to authenticated:
+  // such tokens are refused rather than served with rights their role may not have.
+  if (user.role !== SERVED_ROLE) {
+    return Promise.reject(new EntityError('forbidden', `the tools serve signed-in users (role ${SERVED_ROLE}); this token has role ${JSON.stringify(user.role.slice(0, 64))}`))
+  }
   return db.transaction(work, { settings: { role: 'authenticated', 'request.jwt.claims': claimsJson(user) } })
 }
 
@@ -17,7 +26,7 @@ const serialisedClaims = new WeakMap<UserContext, string>()
 function claimsJson(user: UserContext): string {
   let json = serialisedClaims.get(user)
   if (json === undefined) {
-    json = JSON.stringify({ ...user.claims, sub: user.userId, role: 'authenticated' })
+    json = JSON.stringify({ ...user.claims, sub: user.userId, role: SERVED_ROLE })
     serialisedClaims.set(user, json)
   }
   return json

@@ -112,7 +112,8 @@ export function filterClauses(allowed: Record<string, z.ZodType<unknown>>, filte
   const where: string[] = []
   const params: unknown[] = []
   for (const [name, value] of Object.entries(filters ?? {})) {
-    const schema = allowed[name]
+    // Own properties only: `constructor` or `__proto__` must not reach Object.prototype.
+    const schema = Object.hasOwn(allowed, name) ? allowed[name] : undefined
     if (!schema) throw new EntityError('invalid', `filters.${name} is not a filter here; use one of ${Object.keys(allowed).join(', ')}`)
     const parsed = schema.safeParse(value)
     if (!parsed.success) throw new EntityError('invalid', `filters.${name}: ${parsed.error.issues[0]?.message ?? 'invalid value'}`)

@@ -20,6 +20,8 @@ const OWN_MESSAGES = new Set([
   'document not found in this project',
   'only an owner can grant or remove the owner role',
   'an organization keeps at least one owner',
+  'only an owner can delete an organization',
+  'invitation not found',
 ])
 
 /**

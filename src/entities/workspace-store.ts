@@ -60,34 +60,76 @@ async function requireManager(tx: Queryable, organizationId: string): Promise<vo
   if (role !== 'owner' && role !== 'admin') throw new EntityError('forbidden', `only owners and admins manage members; your role is ${role}`)
 }
 
-async function resolveUser(tx: Queryable, organizationId: string, who: { user_id?: string; email?: string }): Promise<string> {
-  if (who.user_id) return who.user_id
-  if (!who.email) throw new EntityError('invalid', 'name the member by user_id or email')
-  const { rows } = await guarded(() => tx.query('select atoms.find_user_for_organization($1, $2) as id', [organizationId, who.email]))
-  if (!rows[0]?.id) throw new EntityError('not_found', `no user with email ${who.email}; they must sign up first`)
-  return String(rows[0].id)
-}
+const normalEmail = (email: string) => email.trim().toLowerCase()
 
-/** Adds a member, or changes the role of an existing one. */
+/**
+ * Adds someone to an organization. By email it invites: the invitee accepts (or declines),
+ * and the answer is the same whether or not the address belongs to anyone, so managers learn
+ * neither who is registered nor their user ids. By user_id it changes the role of an existing
+ * member.
+ */
 export async function addMember(tx: Queryable, input: { organization_id: string; user_id?: string; email?: string; role: MemberRole }): Promise<Row> {
   await requireManager(tx, input.organization_id)
-  const userId = await resolveUser(tx, input.organization_id, input)
+  const email = input.email
+  if (email !== undefined) {
+    const { rows } = await guarded(() =>
+      tx.query(`insert into atoms.invitations (organization_id, email, role) values ($1, $2, $3)
+        on conflict (organization_id, email) do update set role = excluded.role
+        returning organization_id, email, role, created_at`, [input.organization_id, normalEmail(email), input.role]),
+    )
+    return { ...rows[0]!, invited: true }
+  }
   const { rows } = await guarded(() =>
-    tx.query(`insert into atoms.organization_members (organization_id, user_id, role) values ($1, $2, $3)
-      on conflict (organization_id, user_id) do update set role = excluded.role
-      returning organization_id, user_id, role, created_at`, [input.organization_id, userId, input.role]),
+    tx.query('update atoms.organization_members set role = $3 where organization_id = $1 and user_id = $2 returning organization_id, user_id, role, created_at', [
+      input.organization_id, input.user_id, input.role,
+    ]),
   )
-  return rows[0]!
+  if (!rows[0]) throw new EntityError('not_found', `user ${input.user_id} is not a member of this organization; invite them by email`)
+  return rows[0]
 }
 
+/** Removes a member; by email it also withdraws an invitation to that address. */
 export async function removeMember(tx: Queryable, input: { organization_id: string; user_id?: string; email?: string }): Promise<Row> {
   await requireManager(tx, input.organization_id)
-  const userId = await resolveUser(tx, input.organization_id, input)
+  if (input.email !== undefined) {
+    const email = normalEmail(input.email)
+    const invitation = await guarded(() => tx.query('delete from atoms.invitations where organization_id = $1 and email = $2', [input.organization_id, email]))
+    const { rows } = await guarded(() => tx.query('select atoms.member_with_email($1, $2) as id', [input.organization_id, email]))
+    const member = rows[0]?.id ? await deleteMembership(tx, input.organization_id, String(rows[0].id)) : undefined
+    if (!member && invitation.rowCount === 0) throw new EntityError('not_found', `no member or invitation with email ${email} in this organization`)
+    return { organization_id: input.organization_id, email, removed: true, ...(member ? { role: member.role } : { invitation_withdrawn: true }) }
+  }
+  const member = await deleteMembership(tx, input.organization_id, input.user_id!)
+  if (!member) throw notFound('member')
+  return { ...member, removed: true }
+}
+
+async function deleteMembership(tx: Queryable, organizationId: string, userId: string): Promise<Row | undefined> {
   const { rows } = await guarded(() =>
-    tx.query('delete from atoms.organization_members where organization_id = $1 and user_id = $2 returning organization_id, user_id, role', [input.organization_id, userId]),
+    tx.query('delete from atoms.organization_members where organization_id = $1 and user_id = $2 returning organization_id, user_id, role', [organizationId, userId]),
   )
-  if (!rows[0]) throw notFound('member')
-  return { ...rows[0], removed: true }
+  return rows[0]
+}
+
+/** The invitations addressed to the caller's confirmed email. */
+export async function listInvitations(tx: Queryable): Promise<Row[]> {
+  const { rows } = await guarded(() =>
+    tx.query('select organization_id, role, created_by as invited_by, created_at from atoms.invitations where email = atoms.caller_email() order by created_at, organization_id'),
+  )
+  return rows
+}
+
+export async function acceptInvitation(tx: Queryable, organizationId: string): Promise<Row> {
+  const { rows } = await guarded(() => tx.query('select atoms.accept_invitation($1) as role', [organizationId]))
+  return { organization_id: organizationId, role: rows[0]!.role, joined: true }
+}
+
+export async function declineInvitation(tx: Queryable, organizationId: string): Promise<Row> {
+  const { rowCount } = await guarded(() =>
+    tx.query('delete from atoms.invitations where organization_id = $1 and email = atoms.caller_email()', [organizationId]),
+  )
+  if (rowCount === 0) throw notFound('invitation')
+  return { organization_id: organizationId, declined: true }
 }
 
 /** The saved context as defaults for new entities (see entity_tool create). */

@@ -21,7 +21,7 @@ import { registerResources } from './resources.ts'
 import { RequestTransport } from './request-transport.ts'
 import { ToolRegistry } from './tool-registry.ts'
 import { TOOLS } from './tools/index.ts'
-import { UsageCounter } from './usage.ts'
+import { UsageCounter, UsageLimitError, type UsageTracker } from './usage.ts'
 
 const INSTRUCTIONS = `atoms-mcp manages organizations, projects, documents, requirements and tests, and the relationships between them.
 Start with workspace_tool list_organizations (or create an organization with entity_tool), then set_context to make a project active.
@@ -47,9 +47,9 @@ export type ErrorLogger = (error: unknown, message: string) => void
 /** Turns a failure that is the server's fault into a bare JSON-RPC internal error, logged. */
 export type Unexpected = (error: unknown, what: string) => McpError
 
-/** Refusals a user can act on (not found, forbidden, invalid field, no token). */
-export function isUserError(error: unknown): error is EntityError | NotAuthenticatedError {
-  return error instanceof EntityError || error instanceof NotAuthenticatedError
+/** Refusals a user can act on (not found, forbidden, invalid field, no token, past the usage limit). */
+export function isUserError(error: unknown): error is EntityError | NotAuthenticatedError | UsageLimitError {
+  return error instanceof EntityError || error instanceof NotAuthenticatedError || error instanceof UsageLimitError
 }
 
 export function toolResult(value: unknown): CallToolResult {
@@ -62,7 +62,7 @@ export function toolResult(value: unknown): CallToolResult {
  * `RequestTransport`. The low-level `Server` is used (rather than `McpServer`) so that malformed
  * arguments stay JSON-RPC -32602 errors instead of being folded into tool results.
  */
-export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage?: UsageCounter }): Promise<McpCore> {
+export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage?: UsageTracker }): Promise<McpCore> {
   const registry = new ToolRegistry(TOOLS, { db: deps.db, usage: deps.usage ?? new UsageCounter() })
   const server = new Server(
     { name: 'atoms-mcp', title: 'atoms', version: pkg.version },

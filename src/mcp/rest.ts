@@ -6,6 +6,7 @@ import { EntityError, type EntityErrorKind } from '../entities/errors.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
 import { requestErrorStatus } from './http-common.ts'
 import type { McpCore } from './mcp-server.ts'
+import { UsageLimitError } from './usage.ts'
 
 export interface RestOptions {
   core: McpCore
@@ -63,6 +64,7 @@ export async function restRoutes(app: FastifyInstance, options: RestOptions) {
     } catch (error) {
       if (error instanceof McpError) return reply.code(400).send(errorBody('invalid_params', error.message.replace(/^MCP error -?\d+: /, '')))
       if (error instanceof EntityError) return reply.code(STATUS[error.kind]).send(errorBody(CODE[error.kind], error.message))
+      if (error instanceof UsageLimitError) return reply.code(429).header('retry-after', String(error.retryAfterSeconds)).send(errorBody('rate_limited', error.message))
       throw error
     }
   })

@@ -2,12 +2,12 @@ import { ErrorCode, McpError, type Tool, type ToolAnnotations } from '@modelcont
 import { z } from 'zod'
 import type { UserContext } from '../auth/user-context.ts'
 import type { Db } from '../db/db.ts'
-import type { UsageCounter } from './usage.ts'
+import type { UsageTracker } from './usage.ts'
 
 export interface ToolContext {
   user: UserContext
   db: Db
-  usage: UsageCounter
+  usage: UsageTracker
 }
 
 /** One tool: its contract (zod, published as JSON Schema) and what it does. */
@@ -36,9 +36,9 @@ function jsonSchemaOf(schema: z.ZodType): Tool['inputSchema'] {
 export class ToolRegistry {
   readonly descriptors: Tool[]
   readonly #tools: Map<string, ToolDefinition>
-  readonly #deps: { db: Db; usage: UsageCounter }
+  readonly #deps: { db: Db; usage: UsageTracker }
 
-  constructor(tools: ToolDefinition[], deps: { db: Db; usage: UsageCounter }) {
+  constructor(tools: ToolDefinition[], deps: { db: Db; usage: UsageTracker }) {
     this.#tools = new Map(tools.map((tool) => [tool.name, tool]))
     this.#deps = deps
     this.descriptors = tools.map((tool) => ({
@@ -56,7 +56,8 @@ export class ToolRegistry {
 
   /**
    * Malformed calls (unknown tool, arguments against the schema) throw `McpError` -32602.
-   * Refusals the user can act on throw `EntityError` or `NotAuthenticatedError`; `user` is
+   * Refusals the user can act on throw `EntityError`, `NotAuthenticatedError` or
+   * `UsageLimitError` (a call past the caller's limit); `user` is
    * resolved lazily so that a malformed call is reported as such even without a token.
    */
   async call(name: string, args: unknown, user: () => UserContext): Promise<unknown> {
@@ -68,7 +69,9 @@ export class ToolRegistry {
       throw new McpError(ErrorCode.InvalidParams, `invalid arguments for ${name}: ${problems.join('; ')}`)
     }
     const caller = user()
-    this.#deps.usage.hit(caller.userId)
+    // The in-process counter answers synchronously; only Redis costs a wait.
+    const counted = this.#deps.usage.hit(caller.userId)
+    if (counted) await counted
     return tool.run(parsed.data, { user: caller, ...this.#deps })
   }
 }

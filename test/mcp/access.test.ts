@@ -1,6 +1,6 @@
 import t from 'tap'
 import { backends } from '../helpers/backends.ts'
-import { aliceAndBob, call, ok, signUp } from '../helpers/mcp.ts'
+import { aliceAndBob, call, connect, ok, signUp } from '../helpers/mcp.ts'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 /** The text a refusal would have for an id that does not exist at all. */
@@ -68,9 +68,13 @@ for (const backend of backends()) {
     })
 
     t.test('a viewer reads but cannot write', async (t) => {
-      const added = await ok(a, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'bob@example.com', role: 'viewer' })
-      t.equal(added.role, 'viewer')
-      t.equal(added.user_id, bob.id)
+      const invited = await ok(a, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'Bob@example.com', role: 'viewer' })
+      t.same(invited, { organization_id: org.id, email: 'bob@example.com', role: 'viewer', created_at: invited.created_at, invited: true })
+      const pending = await ok(b, 'workspace_tool', { operation: 'list_invitations' })
+      t.same(pending.invitations.map((i: any) => [i.organization_id, i.role, i.invited_by]), [[org.id, 'viewer', alice.id]])
+      const joined = await ok(b, 'workspace_tool', { operation: 'accept_invitation', organization_id: org.id })
+      t.same(joined, { organization_id: org.id, role: 'viewer', joined: true })
+      t.same((await ok(b, 'workspace_tool', { operation: 'list_invitations' })).invitations, [], 'an accepted invitation is used up')
       const read = await ok(b, 'entity_tool', { operation: 'read', entity_type: 'document', id: doc.id })
       t.equal(read.title, 'Launch plan')
       const listed = await ok(b, 'entity_tool', { operation: 'list', entity_type: 'document', filters: { project_id: project.id } })
@@ -118,18 +122,24 @@ for (const backend of backends()) {
 
     t.test('admins manage members, but only owners grant or take the owner role', async (t) => {
       const carol = await signUp(server, 'carol@example.com')
-      await ok(a, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: bob.id, role: 'admin' })
-      const asOwner = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: carol.id, role: 'owner' })
+      const c = await connect(server, carol)
+      t.teardown(() => c.close())
+      await ok(a, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'bob@example.com', role: 'admin' })
+      await ok(b, 'workspace_tool', { operation: 'accept_invitation', organization_id: org.id })
+      const asOwner = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'carol@example.com', role: 'owner' })
       t.ok(asOwner.isError)
       t.match(asOwner.text, /only an owner/)
-      const asMember = await ok(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'CAROL@example.com', role: 'member' })
-      t.equal(asMember.user_id, carol.id, 'found by email, whatever its case')
+      await ok(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'CAROL@example.com', role: 'member' })
+      t.same(await ok(c, 'workspace_tool', { operation: 'accept_invitation', organization_id: org.id }), { organization_id: org.id, role: 'member', joined: true }, 'invited by email, whatever its case')
+      const promote = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: carol.id, role: 'owner' })
+      t.match(promote.text, /only an owner/, 'an admin cannot make a member owner')
+      t.equal((await ok(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: carol.id, role: 'viewer' })).role, 'viewer', 'but changes other roles')
       const dethrone = await call(b, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: alice.id })
       t.ok(dethrone.isError)
       t.match(dethrone.text, /only an owner/)
-      const stranger = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, email: 'nobody@example.com' })
+      const stranger = await call(b, 'workspace_tool', { operation: 'add_member', organization_id: org.id, user_id: MISSING })
       t.ok(stranger.isError)
-      t.match(stranger.text, /no user with email/)
+      t.match(stranger.text, /not a member of this organization; invite them by email/)
       await ok(b, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: carol.id })
       await ok(a, 'workspace_tool', { operation: 'remove_member', organization_id: org.id, user_id: bob.id })
     })

@@ -85,4 +85,5 @@ const REFUSAL_BY_CODE: Record<string, string> = {
   user_banned: REFUSAL.userBanned,
 }
 
-const refusalMessage = (code: string) => REFUSAL_BY_CODE[code] ?? REFUSAL.refusedUpstream
+// The code comes from the upstream's answer: read own properties only.
+const refusalMessage = (code: string) => (Object.hasOwn(REFUSAL_BY_CODE, code) ? REFUSAL_BY_CODE[code]! : REFUSAL.refusedUpstream)

@@ -1,20 +1,23 @@
 import { z } from 'zod'
 import { asUser } from '../../db/as-user.ts'
 import { MEMBER_ROLES } from '../../entities/entity-types.ts'
-import { addMember, getContext, listOrganizations, removeMember, setContext } from '../../entities/workspace-store.ts'
+import { acceptInvitation, addMember, declineInvitation, getContext, listInvitations, listOrganizations, removeMember, setContext } from '../../entities/workspace-store.ts'
 import { defineTool } from '../tool-registry.ts'
 import { requireFields } from './require-fields.ts'
 
 const input = z
   .strictObject({
     operation: z
-      .enum(['list_organizations', 'get_context', 'set_context', 'add_member', 'remove_member'])
-      .describe('list_organizations (with your role in each) | get_context | set_context (active organization and project, used as defaults when creating entities) | add_member | remove_member'),
-    organization_id: z.uuid().optional().describe('set_context: the organization to make active; add_member and remove_member: the organization.'),
+      .enum(['list_organizations', 'get_context', 'set_context', 'add_member', 'remove_member', 'list_invitations', 'accept_invitation', 'decline_invitation'])
+      .describe(
+        'list_organizations (with your role in each) | get_context | set_context (active organization and project, used as defaults when creating entities) | ' +
+          'add_member (by email: invites; by user_id: changes a member\'s role) | remove_member | list_invitations (addressed to you) | accept_invitation | decline_invitation',
+      ),
+    organization_id: z.uuid().optional().describe('set_context: the organization to make active; add_member, remove_member, accept_invitation and decline_invitation: the organization.'),
     project_id: z.uuid().optional().describe('set_context: the project to make active (its organization becomes active too).'),
-    user_id: z.uuid().optional().describe('add_member and remove_member: the user, by id.'),
-    email: z.email().optional().describe('add_member and remove_member: the user, by email (they must have signed up).'),
-    role: z.enum(MEMBER_ROLES).optional().describe('add_member: owner | admin | member | viewer; default member. Adding an existing member changes their role.'),
+    user_id: z.uuid().optional().describe('add_member: the member whose role changes; remove_member: the member to remove.'),
+    email: z.email().optional().describe('add_member: the address to invite (the invitee accepts with accept_invitation once signed in with it); remove_member: the member, or the invitation to withdraw.'),
+    role: z.enum(MEMBER_ROLES).optional().describe('add_member: owner | admin | member | viewer; default member.'),
   })
   .superRefine((value, ctx) => {
     if (value.operation === 'set_context' && value.organization_id === undefined && value.project_id === undefined) {
@@ -24,13 +27,15 @@ const input = z
       requireFields(ctx, value, ['organization_id'], value.operation)
       if (value.user_id === undefined && value.email === undefined) requireFields(ctx, value, ['user_id'], `${value.operation} without email`)
     }
+    if (value.operation === 'accept_invitation' || value.operation === 'decline_invitation') requireFields(ctx, value, ['organization_id'], value.operation)
   })
 
 export const workspaceTool = defineTool({
   name: 'workspace_tool',
   title: 'Workspace',
   description:
-    'The organizations you belong to, your active context (organization and project, kept between sessions), and membership: owners and admins add or remove members.',
+    'The organizations you belong to, your active context (organization and project, kept between sessions), and membership: owners and admins invite people by email, ' +
+    'change members\' roles and remove members; invitees accept or decline.',
   input,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   run(args, { db, user }) {
@@ -46,6 +51,12 @@ export const workspaceTool = defineTool({
           return addMember(tx, { organization_id: args.organization_id!, user_id: args.user_id, email: args.email, role: args.role ?? 'member' })
         case 'remove_member':
           return removeMember(tx, { organization_id: args.organization_id!, user_id: args.user_id, email: args.email })
+        case 'list_invitations':
+          return { invitations: await listInvitations(tx) }
+        case 'accept_invitation':
+          return acceptInvitation(tx, args.organization_id!)
+        case 'decline_invitation':
+          return declineInvitation(tx, args.organization_id!)
       }
     })
   },
