@@ -1,0 +1,81 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { classifyInboundRequest, PROTOCOL_VERSION_META_KEY, type JSONRPCNotification, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/server'
+import type { ToolCallParams } from './messages.ts'
+
+/** The revision served from a per-request `_meta` envelope. */
+export const MODERN_PROTOCOL_VERSION = '2026-07-28'
+
+/** The 2025 revisions of the Streamable HTTP transport; the 2024-11-05 transport is at /sse. */
+export const STREAMABLE_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26']
+
+export type EraRoute =
+  | { era: 'legacy' }
+  | { era: 'modern'; message: JSONRPCRequest | JSONRPCNotification }
+  | { era: 'reject'; status: number; error: { code: number; message: string; data?: unknown } }
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
+
+const header = (headers: IncomingHttpHeaders, name: string) => {
+  const value = headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** RFC 9110 §5.5: leading and trailing spaces and tabs are not part of a field value. */
+const trimOws = (value: string | undefined) => value?.replace(/^[ \t]+|[ \t]+$/g, '')
+
+function claimsEnvelope(message: unknown): boolean {
+  const meta = isPlainObject(message) && isPlainObject(message.params) ? message.params._meta : undefined
+  return isPlainObject(meta) && PROTOCOL_VERSION_META_KEY in meta
+}
+
+/** The id of a single JSON-RPC message, so that every error can carry it. */
+export function idOf(body: unknown): RequestId | null {
+  const id = isPlainObject(body) ? body.id : undefined
+  return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null
+}
+
+/**
+ * Which era serves a POST to /mcp. A request that claims nothing of 2026-07-28 (no envelope in
+ * any message, no modern MCP-Protocol-Version) is 2025 traffic without further look; anything
+ * else is decided by the SDK's own classifier, which also answers the ladder's refusals
+ * (bad envelope, header against body), so the two eras are split exactly as the SDK splits them.
+ */
+export function routeByEra(headers: IncomingHttpHeaders, body: unknown): EraRoute {
+  const version = trimOws(header(headers, 'mcp-protocol-version'))
+  const modernHeader = version !== undefined && version >= MODERN_PROTOCOL_VERSION
+  if (!modernHeader && !(Array.isArray(body) ? body.some(claimsEnvelope) : claimsEnvelope(body))) return { era: 'legacy' }
+  const outcome = classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: version,
+    mcpMethodHeader: header(headers, 'mcp-method'),
+    mcpNameHeader: header(headers, 'mcp-name'),
+    body,
+  })
+  if (outcome.kind === 'legacy') return { era: 'legacy' }
+  if (outcome.kind === 'reject') {
+    return { era: 'reject', status: outcome.httpStatus, error: { code: outcome.code, message: outcome.message, ...(outcome.data !== undefined ? { data: outcome.data } : {}) } }
+  }
+  return { era: 'modern', message: outcome.message }
+}
+
+const PLAIN_CALL_KEYS = new Set(['name', 'arguments', '_meta'])
+
+/**
+ * A 2026-07-28 `tools/call` that the SDK's handler would surely serve as one plain call: the
+ * revision this server speaks, the standard headers present and naming the tool verbatim
+ * (the classifier has already matched Mcp-Method and the version against the body), and
+ * nothing asked beyond the call (no progress token, no task, no multi-round-trip state).
+ * Anything else goes to the SDK, which answers it or refuses it in its own words.
+ */
+export function plainModernToolCall(message: JSONRPCRequest, headers: IncomingHttpHeaders): ToolCallParams | undefined {
+  const params = message.params
+  // A name in the header's Base64 form (`=?base64?…?=`) is the SDK's to decode.
+  if (message.method !== 'tools/call' || !isPlainObject(params) || typeof params.name !== 'string' || params.name.startsWith('=?')) return undefined
+  for (const key in params) if (!PLAIN_CALL_KEYS.has(key)) return undefined
+  if (params.arguments !== undefined && !isPlainObject(params.arguments)) return undefined
+  const meta = params._meta as Record<string, unknown>
+  if (meta[PROTOCOL_VERSION_META_KEY] !== MODERN_PROTOCOL_VERSION || 'progressToken' in meta) return undefined
+  if (header(headers, 'mcp-protocol-version') === undefined || header(headers, 'mcp-method') === undefined) return undefined
+  if (trimOws(header(headers, 'mcp-name')) !== params.name) return undefined
+  return params as unknown as ToolCallParams
+}
