@@ -1,10 +1,9 @@
 import http from 'node:http'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import t from 'tap'
 import { backends, tempDir } from '../helpers/backends.ts'
+import { checksIn, CONFORMANCE_CLI, type ConformanceCheck } from '../helpers/conformance.ts'
 import { signUp, startMcpServer } from '../helpers/mcp.ts'
 
 // The server scenarios of @modelcontextprotocol/conformance against the real /mcp, at both
@@ -13,8 +12,6 @@ import { signUp, startMcpServer } from '../helpers/mcp.ts'
 // resources-templates-read, completion-complete) do not apply to a product server and are not
 // run; nor are those of features this stateless server does not offer (server-session-lifecycle,
 // logging-set-level, resources-subscribe/unsubscribe, server-sse-*, the tasks extension).
-
-const CLI = join(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json'), '..', 'dist', 'index.js')
 
 const SCENARIOS: Array<[revision: string, scenarios: string[]]> = [
   ['2025-11-25', ['server-initialize', 'ping', 'tools-list', 'resources-list', 'dns-rebinding-protection']],
@@ -43,25 +40,7 @@ const NOT_APPLICABLE: Record<string, RegExp> = {
   'sep-2243-server-reject-param-mismatch': /Not testable: server exposes no tool with x-mcp-header/,
 }
 
-interface Check {
-  id?: string
-  name?: string
-  status: string
-  errorMessage?: string
-}
 
-function checksIn(dir: string): Check[] {
-  const found: Check[] = []
-  const walk = (path: string) => {
-    for (const entry of readdirSync(path, { withFileTypes: true })) {
-      const full = join(path, entry.name)
-      if (entry.isDirectory()) walk(full)
-      else if (entry.name === 'checks.json') found.push(...JSON.parse(readFileSync(full, 'utf8')))
-    }
-  }
-  walk(dir)
-  return found
-}
 
 /**
  * The suite sends no credentials: this loopback proxy adds a real user's bearer token to
@@ -91,7 +70,7 @@ function tokenProxy(target: URL, token: string): Promise<{ url: string; close():
 }
 
 function runScenario(url: string, scenario: string, revision: string, output: string): Promise<{ code: number | null; transcript: string }> {
-  const child = spawn(process.execPath, [CLI, 'server', '--url', url, '--scenario', scenario, '--spec-version', revision, '-o', output], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [CONFORMANCE_CLI, 'server', '--url', url, '--scenario', scenario, '--spec-version', revision, '-o', output], { stdio: ['ignore', 'pipe', 'pipe'] })
   let transcript = ''
   child.stdout.on('data', (chunk) => (transcript += chunk))
   child.stderr.on('data', (chunk) => (transcript += chunk))
@@ -113,7 +92,7 @@ t.test('the server scenarios of @modelcontextprotocol/conformance at 2025-11-25 
         const { code, transcript } = await runScenario(`${proxy.url}/mcp`, scenario, revision, output)
         const checks = checksIn(output)
         t.ok(checks.length > 0, `the suite recorded its checks`)
-        const applies = (check: Check) => !(check.id && NOT_APPLICABLE[check.id]?.test(check.errorMessage ?? ''))
+        const applies = (check: ConformanceCheck) => !(check.id && NOT_APPLICABLE[check.id]?.test(check.errorMessage ?? ''))
         const failed = checks.filter((check) => check.status === 'FAILURE' && applies(check)).map((check) => `${check.id ?? check.name}: ${check.errorMessage ?? ''}`)
         t.same(failed, [], 'no check that applies failed')
         t.same(checks.filter((check) => check.status === 'WARNING').map((check) => check.id ?? check.name), [], 'and none warned')
