@@ -34,6 +34,29 @@ export function idOf(body: unknown): RequestId | null {
   return typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null
 }
 
+const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params'])
+
+/**
+ * The envelopes, headers and methods the SDK's classifier has already routed to the modern
+ * era, each as one key. A client sends the same envelope and headers on every call, and the
+ * classifier's verdict depends on nothing else of a request of the usual shape, so it is
+ * reached once per distinct key rather than once per request (it costs more than the rest of
+ * a tool call). Bounded: odd or made-up envelopes only send their requests to the classifier.
+ */
+const MAX_REMEMBERED_VERDICTS = 256
+const modernVerdicts = new Set<string>()
+
+/**
+ * The verdict's key for a single request of the usual shape (the keys of a JSON-RPC request,
+ * an integer or string id, params an object); undefined for anything else.
+ */
+function verdictKey(body: unknown, version: string | undefined, method: string | undefined, name: string | undefined): string | undefined {
+  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string' || !isPlainObject(body.params)) return undefined
+  if (!(typeof body.id === 'string' || Number.isSafeInteger(body.id))) return undefined
+  for (const key in body) if (!REQUEST_KEYS.has(key)) return undefined
+  return JSON.stringify([version, method, name, body.method, body.params._meta])
+}
+
 /**
  * Which era serves a POST to /mcp. A request that claims nothing of 2026-07-28 (no envelope in
  * any message, no modern MCP-Protocol-Version) is 2025 traffic without further look; anything
@@ -44,16 +67,18 @@ export function routeByEra(headers: IncomingHttpHeaders, body: unknown): EraRout
   const version = trimOws(header(headers, 'mcp-protocol-version'))
   const modernHeader = version !== undefined && version >= MODERN_PROTOCOL_VERSION
   if (!modernHeader && !(Array.isArray(body) ? body.some(claimsEnvelope) : claimsEnvelope(body))) return { era: 'legacy' }
-  const outcome = classifyInboundRequest({
-    httpMethod: 'POST',
-    protocolVersionHeader: version,
-    mcpMethodHeader: header(headers, 'mcp-method'),
-    mcpNameHeader: header(headers, 'mcp-name'),
-    body,
-  })
+  const methodHeader = header(headers, 'mcp-method')
+  const nameHeader = header(headers, 'mcp-name')
+  const key = verdictKey(body, version, methodHeader, nameHeader)
+  if (key !== undefined && modernVerdicts.has(key)) return { era: 'modern', message: body as JSONRPCRequest }
+  const outcome = classifyInboundRequest({ httpMethod: 'POST', protocolVersionHeader: version, mcpMethodHeader: methodHeader, mcpNameHeader: nameHeader, body })
   if (outcome.kind === 'legacy') return { era: 'legacy' }
   if (outcome.kind === 'reject') {
     return { era: 'reject', status: outcome.httpStatus, error: { code: outcome.code, message: outcome.message, ...(outcome.data !== undefined ? { data: outcome.data } : {}) } }
+  }
+  if (key !== undefined && outcome.messageKind === 'request') {
+    if (modernVerdicts.size >= MAX_REMEMBERED_VERDICTS) modernVerdicts.clear()
+    modernVerdicts.add(key)
   }
   return { era: 'modern', message: outcome.message }
 }

@@ -100,14 +100,15 @@ function postRoute({ core }: StreamableHttpOptions, authenticate: Authenticate) 
   }
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const messages = parseMessages(request.body)
-    if (!messages) return reply.code(400).send(jsonRpcError(-32600, 'Invalid Request: the body must be a JSON-RPC 2.0 message or a batch of them', idOf(request.body)))
+    // The era first: a 2026-07-28 message has been proved a JSON-RPC message by the SDK's classifier.
     const route = routeByEra(request.headers, request.body)
     if (route.era === 'reject') return reply.code(route.status).send({ jsonrpc: '2.0', id: idOf(request.body), error: route.error })
     if (route.era === 'modern') {
       const user = await authenticate(request, reply)
       return user ? serveModern(request, reply, route, user) : reply
     }
+    const messages = parseMessages(request.body)
+    if (!messages) return reply.code(400).send(jsonRpcError(-32600, 'Invalid Request: the body must be a JSON-RPC 2.0 message or a batch of them', idOf(request.body)))
 
     const version = request.headers['mcp-protocol-version']
     if (version !== undefined && !STREAMABLE_PROTOCOL_VERSIONS.includes(String(version).trim())) {
