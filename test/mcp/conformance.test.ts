@@ -77,6 +77,8 @@ function runScenario(url: string, scenario: string, revision: string, output: st
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, transcript })))
 }
 
+// Thirteen runs of the suite, each its own process: on a loaded machine, more than the default time.
+t.setTimeout(900_000)
 t.test('the server scenarios of @modelcontextprotocol/conformance at 2025-11-25 and 2026-07-28', async (t) => {
   const server = await startMcpServer(backends()[0]!)
   t.teardown(() => server.dispose())
