@@ -2,7 +2,8 @@
  * `npm run bench`: starts the server in its own processes (embedded auth, embedded
  * database), prepares users and tokens, loads each line with autocannon over loopback (the
  * full OAuth flow, many requests each, in concurrent loops of whole flows) and prints one
- * table, with ratios against the reference line (the SDK's stateless Express pattern, run in
+ * table, with ratios against the reference lines (the SDK v1 stateless Express pattern and the
+ * SDK v2 `createMcpHandler` for the 2026-07-28 lines, run in
  * the same bench) and against bare /health, then the measurements that are not request
  * rates (start-up time, upstream calls per token) and the targets they meet.
  *
@@ -19,7 +20,7 @@ import { spawn } from 'node:child_process'
 import { keepBusy } from './lib/keep-busy.ts'
 import { completeFlow, FlowStepError } from './lib/oauth-flow.ts'
 import { freePort } from './lib/ports.ts'
-import { MCP_HEADERS, toolsCallBody } from './lib/mcp-call.ts'
+import { MCP_HEADERS, modernToolsCall, toolsCallBody } from './lib/mcp-call.ts'
 import { scratchDatabase } from './lib/services.ts'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.ts'
 
@@ -135,19 +136,18 @@ const signUp = (base: string, email: string): Promise<Session> => postJson(`${ba
 const refresh = (base: string, refreshToken: string): Promise<Session> =>
   postJson(`${base}/auth/v1/token?grant_type=refresh_token`, { refresh_token: refreshToken })
 
-/** A JSON-RPC `tools/call` as MCP clients send it over Streamable HTTP. */
-function toolsCall(url: string, token: string | undefined, name: string, args: Record<string, unknown> = {}): autocannon.Options {
-  return {
-    url,
-    method: 'POST',
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...MCP_HEADERS },
-    body: toolsCallBody(name, args),
-  }
+/** The protocol era a line's calls are made in: 2025 (a negotiated session's headers) or 2026-07-28 (the `_meta` envelope). */
+type Era = '2025' | '2026-07-28'
+
+/** A JSON-RPC `tools/call` as MCP clients send it over Streamable HTTP, in `era`. */
+function toolsCall(url: string, token: string | undefined, name: string, args: Record<string, unknown> = {}, era: Era = '2025'): autocannon.Options {
+  const call = era === '2025' ? { headers: MCP_HEADERS, body: toolsCallBody(name, args) } : modernToolsCall(name, args)
+  return { url, method: 'POST', headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...call.headers }, body: call.body }
 }
 
 /** Calls a tool once, outside the load, and returns its JSON result; a failed call stops the bench. */
-async function callTool(url: string, token: string | undefined, name: string, args: Record<string, unknown> = {}): Promise<any> {
-  const options = toolsCall(url, token, name, args)
+async function callTool(url: string, token: string | undefined, name: string, args: Record<string, unknown> = {}, era: Era = '2025'): Promise<any> {
+  const options = toolsCall(url, token, name, args, era)
   const response = await fetch(url, { method: 'POST', headers: options.headers as Record<string, string>, body: options.body as string })
   const message = (await response.json()) as any
   const result = message.result
@@ -156,10 +156,13 @@ async function callTool(url: string, token: string | undefined, name: string, ar
 }
 
 const stopReference: (() => void)[] = []
-/** The SDK's stateless Express pattern in its own process, checking tokens of the jwt server. */
-async function referenceServer(auth: ServerProcess): Promise<string> {
+/**
+ * A reference server in its own process (`script` under scripts/bench-reference: the SDK v1
+ * stateless Express pattern, or the SDK v2 `createMcpHandler`), checking tokens of the jwt server.
+ */
+async function referenceServer(auth: ServerProcess, script: 'stateless-express.ts' | 'v2-handler.ts'): Promise<string> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['scripts/bench-reference/stateless-express.ts'], {
+  const child = spawn(process.execPath, [`scripts/bench-reference/${script}`], {
     env: { ...process.env, PORT: String(port), JWKS_URL: `${auth.url}/auth/v1/.well-known/jwks.json`, JWT_ISSUER: `${auth.url}/auth/v1` },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
@@ -179,14 +182,14 @@ const oauthFlow = (base: string, email: string) => completeFlow(base, { email, p
  * A whoami line on a server of `mode`, checked once before it is loaded. In oauth mode the
  * token is the access token of a real flow; elsewhere the embedded auth's own.
  */
-async function whoami(mode: 'jwt' | 'bearer' | 'simple' | 'oauth'): Promise<autocannon.Options> {
+async function whoami(mode: 'jwt' | 'bearer' | 'simple' | 'oauth', era: Era = '2025'): Promise<autocannon.Options> {
   const s = await server(mode)
   const email = uniqueEmail(`whoami-${mode}`)
   const session = await signUp(s.url, email)
   const token = mode === 'oauth' ? (await oauthFlow(s.url, email)).tokens.access_token : session.access_token
-  const me = await callTool(`${s.url}/mcp`, token, 'whoami')
+  const me = await callTool(`${s.url}/mcp`, token, 'whoami', {}, era)
   if (me.id !== session.user.id || me.mode !== mode) throw new Error(`whoami in ${mode} mode answered ${JSON.stringify(me)}`)
-  return toolsCall(`${s.url}/mcp`, token, 'whoami')
+  return toolsCall(`${s.url}/mcp`, token, 'whoami', {}, era)
 }
 
 /** `count` distinct access tokens of one user, by refreshing its session (no bcrypt per token). */
@@ -237,6 +240,9 @@ async function entityList(key: 'jwt' | 'jwt-postgres'): Promise<autocannon.Optio
 /** Calls to /auth/v1/user the counted bearer server had received before the cold line. */
 let coldBaseline = 0
 
+/** The name the SDK v2 reference line starts with; 2026-07-28 lines are compared with it. */
+const V2_REFERENCE = 'reference: SDK v2 createMcpHandler'
+
 const lines: Line[] = [
   {
     name: 'bare /health',
@@ -246,15 +252,26 @@ const lines: Line[] = [
     },
   },
   {
-    name: 'reference: SDK stateless Express, tools/call whoami',
+    name: 'reference: SDK v1 stateless Express, tools/call whoami',
     async prepare() {
       const s = await server('jwt')
       const session = await signUp(s.url, uniqueEmail('reference'))
       // The reference checks the JWKS of the same auth, so the token is the same kind.
-      return toolsCall(`${await referenceServer(s)}/mcp`, session.access_token, 'whoami')
+      return toolsCall(`${await referenceServer(s, 'stateless-express.ts')}/mcp`, session.access_token, 'whoami')
+    },
+  },
+  {
+    name: `${V2_REFERENCE}, tools/call whoami 2026-07-28`,
+    async prepare() {
+      const s = await server('jwt')
+      const session = await signUp(s.url, uniqueEmail('reference-v2'))
+      const url = `${await referenceServer(s, 'v2-handler.ts')}/mcp`
+      await callTool(url, session.access_token, 'whoami', {}, '2026-07-28')
+      return toolsCall(url, session.access_token, 'whoami', {}, '2026-07-28')
     },
   },
   { name: 'tools/call whoami, jwt mode', prepare: () => whoami('jwt') },
+  { name: 'tools/call whoami 2026-07-28, jwt mode', prepare: () => whoami('jwt', '2026-07-28') },
   {
     name: 'tools/call whoami, no auth (bench-only route)',
     async prepare() {
@@ -432,7 +449,8 @@ const rateOf = (rows: Figures[], prefix: string) => rows.find((row) => row.name.
 
 function table(rows: Figures[]): string {
   const health = rateOf(rows, 'bare /health')
-  const reference = rateOf(rows, 'reference:')
+  const reference = rateOf(rows, 'reference: SDK v1')
+  const referenceV2 = rateOf(rows, V2_REFERENCE)
   const header = ['line', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs reference', 'vs /health']
   const body = rows.map((row) => {
     return [
@@ -442,7 +460,7 @@ function table(rows: Figures[]): string {
       String(row.p99),
       String(row.errors),
       String(row.non2xx),
-      reference ? `${(row.requestsPerSecond / reference).toFixed(2)}x` : '',
+      ((against) => (against ? `${(row.requestsPerSecond / against).toFixed(2)}x` : ''))(row.name.includes('2026-07-28') ? referenceV2 : reference),
       health ? percent(row.requestsPerSecond / health) : '',
     ]
   })
@@ -464,8 +482,14 @@ function targets(rows: Figures[], startupMs: number | undefined): Target[] {
   const noAuth = rateOf(rows, 'tools/call whoami, no auth')
   const bearer = rateOf(rows, 'tools/call whoami, bearer mode (warm')
   const health = rateOf(rows, 'bare /health')
-  const reference = rateOf(rows, 'reference:')
-  if (jwt && reference) out.push({ target: 'whoami (jwt) >= 10x the reference', figure: `${(jwt / reference).toFixed(1)}x`, met: jwt >= 10 * reference })
+  const reference = rateOf(rows, 'reference: SDK v1')
+  const modern = rateOf(rows, 'tools/call whoami 2026-07-28, jwt mode')
+  const referenceV2 = rateOf(rows, V2_REFERENCE)
+  if (jwt && reference) out.push({ target: 'whoami (jwt, 2025) >= 10x the SDK v1 reference', figure: `${(jwt / reference).toFixed(1)}x`, met: jwt >= 10 * reference })
+  if (modern && referenceV2) {
+    out.push({ target: 'whoami (jwt, 2026-07-28) >= 10x the SDK v2 reference', figure: `${(modern / referenceV2).toFixed(1)}x`, met: modern >= 10 * referenceV2 })
+  }
+  if (modern && jwt) out.push({ target: 'whoami 2026-07-28 within 10% of 2025', figure: `${percent(modern / jwt)} of 2025`, met: modern >= 0.9 * jwt })
   if (jwt && health) out.push({ target: 'whoami (jwt) >= 25% of bare /health', figure: percent(jwt / health), met: jwt >= 0.25 * health })
   if (jwt && noAuth) {
     // The share of a call's time that authentication takes: 1/jwt - 1/noAuth over 1/jwt.

@@ -1,18 +1,18 @@
 import t from 'tap'
 import { z } from 'zod'
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { McpServer } from '@modelcontextprotocol/server'
 import { RequestTransport } from '../src/mcp/request-transport.ts'
 
 async function connected() {
   const server = new McpServer({ name: 'test', version: '1.0.0' }, { capabilities: { logging: {} } })
-  server.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }, extra) => {
-    await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: `echoing ${text}` } })
+  server.registerTool('echo', { inputSchema: z.object({ text: z.string() }) }, async ({ text }, ctx) => {
+    await ctx.mcpReq.notify({ method: 'notifications/message', params: { level: 'info', data: `echoing ${text}` } })
     // Let concurrent calls interleave, so id clashes would show.
     await new Promise((r) => setTimeout(r, Math.random() * 5))
-    return { content: [{ type: 'text', text: `${text} for ${String(extra.authInfo?.extra?.who)}` }] }
+    return { content: [{ type: 'text', text: `${text} for ${String(ctx.http?.authInfo?.extra?.who)}` }] }
   })
-  server.registerTool('ask', {}, async (extra) => {
-    const answer = await extra.sendRequest({ method: 'roots/list' }, z.any()).then(() => 'answered', (error: Error) => error.message)
+  server.registerTool('ask', {}, async (ctx) => {
+    const answer = await ctx.mcpReq.send({ method: 'roots/list' }).then(() => 'answered', (error: Error) => error.message)
     return { content: [{ type: 'text', text: answer }] }
   })
   const transport = new RequestTransport()

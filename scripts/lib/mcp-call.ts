@@ -43,3 +43,18 @@ export async function callTool(baseUrl: string, token: string, name: string, arg
   }
   return { status: response.status, retryAfter: response.headers.get('retry-after'), message, isError: !result || result.isError === true, value, text }
 }
+
+/** The `_meta` envelope a 2026-07-28 client puts in every request. */
+export const MODERN_ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'atoms-bench', version: '1.0.0' },
+}
+
+/** The headers and body of a 2026-07-28 `tools/call`: the envelope in the body, the standard headers mirroring it. */
+export function modernToolsCall(name: string, args: Record<string, unknown> = {}, id = 1) {
+  return {
+    headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name },
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: MODERN_ENVELOPE } }),
+  }
+}

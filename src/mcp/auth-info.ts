@@ -1,4 +1,4 @@
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
+import type { AuthInfo } from '@modelcontextprotocol/server'
 import type { UserContext } from '../auth/user-context.ts'
 
 /** The caller cannot be named: no token reached a transport that has none of its own (stdio). */

@@ -1,10 +1,10 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { DatabaseUnavailableError } from '../db/db.ts'
-import type { JSONRPCMessage, RequestInfo } from '@modelcontextprotocol/sdk/types.js'
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/server'
 import { isMessage } from './messages.ts'
 
 /** A JSON-RPC error object not tied to a request the server could read. */
-export function jsonRpcError(code: number, message: string, id: string | number | null = null) {
+export function jsonRpcError(code: number, message: string, id: RequestId | null = null) {
   return { jsonrpc: '2.0' as const, id, error: { code, message } }
 }
 
@@ -18,27 +18,6 @@ export const DATABASE_UNAVAILABLE = { message: 'the database cannot be reached; 
 export function onlyUnavailable(responses: unknown[]): boolean {
   const retryAfter = (r: unknown) => (r as { error?: { data?: { retry_after_seconds?: unknown } } })?.error?.data?.retry_after_seconds
   return responses.length > 0 && responses.every((r) => retryAfter(r) === DATABASE_UNAVAILABLE.data.retry_after_seconds)
-}
-
-/**
- * What handlers may learn of the HTTP request (headers minus credentials). Built on first
- * read: the tools never read it, and a URL and a header copy per request add up.
- */
-export function requestInfoOf(request: FastifyRequest, baseUrl: string): RequestInfo {
-  let headers: RequestInfo['headers'] | undefined
-  let url: URL | undefined
-  return {
-    get headers() {
-      if (!headers) {
-        const { authorization: _a, cookie: _c, apikey: _k, ...rest } = request.headers
-        headers = rest
-      }
-      return headers
-    },
-    get url() {
-      return (url ??= new URL(request.url, baseUrl))
-    },
-  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { AuthMode } from '../auth/mode.ts'
 import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
-import { jsonRpcError, jsonRpcErrorHandler, openEventStream, parseMessages, requestInfoOf } from './http-common.ts'
+import { jsonRpcError, jsonRpcErrorHandler, openEventStream, parseMessages } from './http-common.ts'
 import type { McpCore } from './mcp-server.ts'
 
 const KEEPALIVE_MS = 15_000
@@ -60,7 +60,7 @@ export async function legacySseRoutes(app: FastifyInstance, options: LegacySseOp
     if (!user) return reply
     if (user.userId !== session.userId) return reply.code(403).send(jsonRpcError(-32001, 'this session belongs to another user'))
 
-    const dispatch = { authInfo: toAuthInfo(user), requestInfo: requestInfoOf(request, baseUrl), onNotification: (n: any) => session.stream.send('message', n) }
+    const dispatch = { authInfo: toAuthInfo(user), onNotification: (n: any) => session.stream.send('message', n) }
     for (const message of messages) {
       core.dispatch(message, dispatch).then(
         (response) => response && session.stream.send('message', response),

@@ -1,16 +1,16 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import {
-  CallToolRequestSchema,
-  ErrorCode,
+  createMcpHandler,
   isJSONRPCNotification,
-  ListToolsRequestSchema,
-  McpError,
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type AuthInfo,
+  type CacheHint,
   type CallToolResult,
   type JSONRPCMessage,
   type JSONRPCNotification,
-  type RequestInfo,
-} from '@modelcontextprotocol/sdk/types.js'
+  type McpHttpHandler,
+} from '@modelcontextprotocol/server'
 import pkg from '../../package.json' with { type: 'json' }
 import { DatabaseUnavailableError, type Db } from '../db/db.ts'
 import { EntityError } from '../entities/errors.ts'
@@ -27,17 +27,41 @@ const INSTRUCTIONS = `atoms-mcp manages organizations, projects, documents, requ
 Start with workspace_tool list_organizations (or create an organization with entity_tool), then set_context to make a project active.
 Everything you see follows your organization memberships; viewers can read but not change.`
 
+export const SERVER_INFO = { name: 'atoms-mcp', title: 'atoms', version: pkg.version }
+
+/** How long a client may keep a list (2026-07-28 `ttlMs`): the lists change only with a new release. */
+export const LIST_TTL_MS = 5 * 60_000
+
+/**
+ * The caching hints of the 2026-07-28 era. Every list is the same for every caller (the five
+ * tools, the one profile resource, the one template), so `public`; what a read returns is the
+ * caller's own, so `private` and not kept.
+ */
+const CACHE_HINTS: Record<'tools/list' | 'resources/list' | 'resources/templates/list' | 'server/discover' | 'resources/read', CacheHint> = {
+  'tools/list': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+  'resources/list': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+  'resources/templates/list': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+  'server/discover': { ttlMs: LIST_TTL_MS, cacheScope: 'public' },
+  'resources/read': { ttlMs: 0, cacheScope: 'private' },
+}
+
 export interface DispatchOptions {
   authInfo?: AuthInfo
-  requestInfo?: RequestInfo
   /** Notifications a handler sends while it works (progress, logs), for streaming transports. */
   onNotification?(notification: JSONRPCNotification): void
 }
 
 export interface McpCore {
   registry: ToolRegistry
-  /** Hands one client message to the server: the reply to a request, undefined for anything else. */
+  /**
+   * The one way into a tool, whatever the era or surface: the tool's result, or its refusal
+   * as an `isError` result. Malformed calls and server faults throw `ProtocolError`.
+   */
+  callTool(params: ToolCallParams, authInfo: AuthInfo | undefined): Promise<CallToolResult>
+  /** Hands one 2025-era client message to the shared server: the reply to a request, undefined for anything else. */
   dispatch(message: JSONRPCMessage, options?: DispatchOptions): Promise<JSONRPCMessage | undefined>
+  /** The SDK's per-request handler for the 2026-07-28 era (it refuses 2025-era traffic; that goes to `dispatch`). */
+  modern: McpHttpHandler
   close(): Promise<void>
 }
 
@@ -45,7 +69,7 @@ export interface McpCore {
 export type ErrorLogger = (error: unknown, message: string) => void
 
 /** Turns a failure that is the server's fault into a bare JSON-RPC internal error, logged. */
-export type Unexpected = (error: unknown, what: string) => McpError
+export type Unexpected = (error: unknown, what: string) => ProtocolError
 
 /** Refusals a user can act on (not found, forbidden, invalid field, no token, past the usage limit). */
 export function isUserError(error: unknown): error is EntityError | NotAuthenticatedError | UsageLimitError {
@@ -57,26 +81,29 @@ export function toolResult(value: unknown): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(value) }], ...(structured ? { structuredContent: structured } : {}) }
 }
 
+/** The JSON-RPC error object of a `ProtocolError` thrown on the way to a tool. */
+export function errorObject(error: ProtocolError) {
+  return { code: error.code, message: error.message, ...(error.data !== undefined ? { data: error.data } : {}) }
+}
+
 /**
- * The MCP server, built once per process and shared by every transport through one
- * `RequestTransport`. The low-level `Server` is used (rather than `McpServer`) so that malformed
- * arguments stay JSON-RPC -32602 errors instead of being folded into tool results.
+ * The MCP layer on the SDK's v2 packages. The same handlers back both eras: one long-lived
+ * `Server` answers the 2025 revisions for every HTTP request, SSE session and stdio line
+ * through one `RequestTransport` (no server per request), and the SDK's `createMcpHandler`
+ * builds a `Server` per 2026-07-28 request from the same factory, with its validation ladder
+ * in front. The low-level `Server` (rather than `McpServer`) keeps malformed arguments
+ * JSON-RPC -32602 errors instead of folding them into tool results.
  */
 export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage?: UsageTracker }): Promise<McpCore> {
   const registry = new ToolRegistry(TOOLS, { db: deps.db, usage: deps.usage ?? new UsageCounter() })
-  const server = new Server(
-    { name: 'atoms-mcp', title: 'atoms', version: pkg.version },
-    { capabilities: { tools: { listChanged: false }, resources: {} }, instructions: INSTRUCTIONS },
-  )
   const unexpected: Unexpected = (error, what) => {
-    if (error instanceof McpError) return error
+    if (error instanceof ProtocolError) return error
     // An outage, not a fault of this call: /ready reports it, and the caller is told to retry.
-    if (error instanceof DatabaseUnavailableError) return new McpError(ErrorCode.InternalError, DATABASE_UNAVAILABLE.message, DATABASE_UNAVAILABLE.data)
+    if (error instanceof DatabaseUnavailableError) return new ProtocolError(ProtocolErrorCode.InternalError, DATABASE_UNAVAILABLE.message, DATABASE_UNAVAILABLE.data)
     deps.logError(error, what)
-    return new McpError(ErrorCode.InternalError, `${what} failed unexpectedly; try again later`)
+    return new ProtocolError(ProtocolErrorCode.InternalError, `${what} failed unexpectedly; try again later`)
   }
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.descriptors }))
   const callTool = async ({ name, arguments: args }: ToolCallParams, authInfo: AuthInfo | undefined): Promise<CallToolResult> => {
     try {
       return toolResult(await registry.call(name, args, () => userFromAuthInfo(authInfo)))
@@ -85,38 +112,58 @@ export async function createMcpCore(deps: { db: Db; logError: ErrorLogger; usage
       throw unexpected(error, `tool ${name}`)
     }
   }
-  server.setRequestHandler(CallToolRequestSchema, (request, extra) => callTool(request.params, extra.authInfo))
 
-  registerResources(server, deps.db, unexpected)
+  const buildServer = () => {
+    const server = new Server(SERVER_INFO, {
+      capabilities: { tools: { listChanged: false }, resources: {} },
+      instructions: INSTRUCTIONS,
+      cacheHints: CACHE_HINTS,
+    })
+    server.setRequestHandler('tools/list', async () => ({ tools: registry.descriptors }))
+    server.setRequestHandler('tools/call', (request, ctx) => callTool(request.params, ctx.http?.authInfo))
+    registerResources(server, deps.db, unexpected)
+    server.onerror = (error) => deps.logError(error, 'mcp protocol error')
+    return server
+  }
 
+  const shared = buildServer()
   const transport = new RequestTransport()
-  server.onerror = (error) => deps.logError(error, 'mcp protocol error')
-  await server.connect(transport)
+  await shared.connect(transport)
+  const modern = createMcpHandler(buildServer, {
+    legacy: 'reject',
+    // Ladder rejections are the caller's mistakes, answered to them; only faults are logged.
+    onerror: (error) => {
+      if (!(error instanceof ProtocolError) && !/^Rejected /.test(error.message)) deps.logError(error, 'mcp 2026-07-28 request failed')
+    },
+  })
+
   return {
     registry,
+    callTool,
+    modern,
     async dispatch(message, options = {}) {
       if (!isRequest(message)) {
         // A cancellation names the caller's own request ids, which on this shared server could
         // be another caller's internal ids; it is dropped. Replies from clients have no use here.
-        if (isJSONRPCNotification(message) && message.method !== 'notifications/cancelled') {
-          transport.notify(message, { authInfo: options.authInfo, requestInfo: options.requestInfo })
-        }
+        if (isJSONRPCNotification(message) && message.method !== 'notifications/cancelled') transport.notify(message, { authInfo: options.authInfo })
         return undefined
       }
       // The hot path: a plain tool call goes straight to its handler, skipping the SDK's
-      // per-request work (three schema parses, an AbortController, id rewriting) whose only
+      // per-request work (schema parses, an AbortController, id rewriting) whose only
       // outcome here would be the same reply, in the same shape as the SDK builds it.
       const call = plainToolCallParams(message)
       if (call) {
         try {
           return { result: await callTool(call, options.authInfo), jsonrpc: '2.0', id: message.id }
         } catch (error) {
-          const { code, message: text, data } = error as McpError
-          return { jsonrpc: '2.0', id: message.id, error: { code, message: text, ...(data !== undefined ? { data } : {}) } }
+          return { jsonrpc: '2.0', id: message.id, error: errorObject(error as ProtocolError) }
         }
       }
-      return transport.request(message, { authInfo: options.authInfo, requestInfo: options.requestInfo }, options.onNotification)
+      return transport.request(message, { authInfo: options.authInfo }, options.onNotification)
     },
-    close: () => server.close(),
+    async close() {
+      await modern.close()
+      await shared.close()
+    },
   }
 }

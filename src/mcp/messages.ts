@@ -1,4 +1,4 @@
-import { isJSONRPCRequest, JSONRPCMessageSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js'
+import { isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResponse, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/server'
 
 const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params'])
 
@@ -26,9 +26,9 @@ export function isRequest(value: unknown): value is JSONRPCRequest {
   return quickRequestVerdict(value) ?? isJSONRPCRequest(value)
 }
 
-/** Exactly the SDK's `JSONRPCMessageSchema` verdict, with the usual request decided cheaply. */
+/** Exactly the SDK's verdict on a JSON-RPC message, with the usual request decided cheaply. */
 export function isMessage(value: unknown): value is JSONRPCMessage {
-  return quickRequestVerdict(value) === true || JSONRPCMessageSchema.safeParse(value).success
+  return quickRequestVerdict(value) === true || isJSONRPCRequest(value) || isJSONRPCNotification(value) || isJSONRPCResponse(value)
 }
 
 export interface ToolCallParams {

@@ -1,11 +1,12 @@
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type {
   JSONRPCMessage,
   JSONRPCNotification,
   JSONRPCRequest,
   MessageExtraInfo,
   RequestId,
-} from '@modelcontextprotocol/sdk/types.js'
+  Transport,
+  TransportSendOptions,
+} from '@modelcontextprotocol/server'
 
 type Reply = JSONRPCMessage & { id: RequestId }
 

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ProtocolError } from '@modelcontextprotocol/server'
 import type { AuthMode } from '../auth/mode.ts'
 import { DatabaseUnavailableError } from '../db/db.ts'
 import { EntityError, type EntityErrorKind } from '../entities/errors.ts'
@@ -62,7 +62,7 @@ export async function restRoutes(app: FastifyInstance, options: RestOptions) {
     try {
       return { result: await core.registry.call(tool, request.body.arguments ?? {}, () => user) }
     } catch (error) {
-      if (error instanceof McpError) return reply.code(400).send(errorBody('invalid_params', error.message.replace(/^MCP error -?\d+: /, '')))
+      if (error instanceof ProtocolError) return reply.code(400).send(errorBody('invalid_params', error.message.replace(/^MCP error -?\d+: /, '')))
       if (error instanceof EntityError) return reply.code(STATUS[error.kind]).send(errorBody(CODE[error.kind], error.message))
       if (error instanceof UsageLimitError) return reply.code(429).header('retry-after', String(error.retryAfterSeconds)).send(errorBody('rate_limited', error.message))
       throw error

@@ -1,6 +1,5 @@
 import type { Readable, Writable } from 'node:stream'
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js'
-import { isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { isJSONRPCRequest, ReadBuffer, serializeMessage, type JSONRPCMessage } from '@modelcontextprotocol/server'
 import { AuthError } from '../auth/errors.ts'
 import type { AuthMode } from '../auth/mode.ts'
 import type { Config } from '../config.ts'

@@ -1,4 +1,4 @@
-import { ErrorCode, McpError, type Tool, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js'
+import { ProtocolError, ProtocolErrorCode, type Tool, type ToolAnnotations } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import type { UserContext } from '../auth/user-context.ts'
 import type { Db } from '../db/db.ts'
@@ -55,18 +55,18 @@ export class ToolRegistry {
   }
 
   /**
-   * Malformed calls (unknown tool, arguments against the schema) throw `McpError` -32602.
+   * Malformed calls (unknown tool, arguments against the schema) throw `ProtocolError` -32602.
    * Refusals the user can act on throw `EntityError`, `NotAuthenticatedError` or
    * `UsageLimitError` (a call past the caller's limit); `user` is
    * resolved lazily so that a malformed call is reported as such even without a token.
    */
   async call(name: string, args: unknown, user: () => UserContext): Promise<unknown> {
     const tool = this.#tools.get(name)
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown tool ${JSON.stringify(name)}; call tools/list for the available tools`)
+    if (!tool) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `unknown tool ${JSON.stringify(name)}; call tools/list for the available tools`)
     const parsed = tool.input.safeParse(args ?? {})
     if (!parsed.success) {
       const problems = parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : 'arguments'}: ${issue.message}`)
-      throw new McpError(ErrorCode.InvalidParams, `invalid arguments for ${name}: ${problems.join('; ')}`)
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `invalid arguments for ${name}: ${problems.join('; ')}`)
     }
     const caller = user()
     // The in-process counter answers synchronously; only Redis costs a wait.

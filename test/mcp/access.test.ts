@@ -60,7 +60,8 @@ for (const backend of backends()) {
       t.equal(asIfMissing(join.text, org.id), joinMissing.text, 'B cannot add himself to A\'s organization')
       const context = await call(b, 'workspace_tool', { operation: 'set_context', organization_id: org.id })
       t.ok(context.isError)
-      await t.rejects(b.readResource({ uri: `entity://document/${doc.id}` }), { code: -32002 })
+      // Resource not found is -32602 on the wire (SEP-2164), in every revision.
+      await t.rejects(b.readResource({ uri: `entity://document/${doc.id}` }), { code: -32602 })
 
       const still = await ok(a, 'entity_tool', { operation: 'read', entity_type: 'document', id: doc.id })
       t.equal(still.title, 'Launch plan', 'A\'s document is untouched')

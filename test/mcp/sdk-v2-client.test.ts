@@ -5,8 +5,8 @@ import { signUp } from '../helpers/mcp.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { signUp as signUpWithPassword, TestOAuthProvider } from '../oauth/helpers.ts'
 
-// The SDK's second line (@modelcontextprotocol/client 2.x) against this server, which is
-// built on the first: the wire is the protocol, so both lines' clients must work unchanged.
+// The SDK's second line (@modelcontextprotocol/client 2.x) in its default (2025) negotiation,
+// and through its own OAuth; its 2026-07-28 modes are in client-eras.test.ts.
 
 const TOOLS = ['entity_tool', 'get_api_usage', 'relationship_tool', 'whoami', 'workspace_tool']
 

@@ -152,7 +152,7 @@ for (const backend of backends()) {
       const org = await ok(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Res', slug: 'res' } })
       const entity = await client.readResource({ uri: `entity://organization/${org.id}` })
       t.equal(JSON.parse((entity.contents[0] as any).text).slug, 'res')
-      await t.rejects(client.readResource({ uri: 'entity://organization/00000000-0000-4000-8000-000000000000' }), { code: -32002 })
+      await t.rejects(client.readResource({ uri: 'entity://organization/00000000-0000-4000-8000-000000000000' }), { code: -32602 })
     })
   })
 }

@@ -1,29 +1,13 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import { freePort } from '../../scripts/lib/ports.ts'
 import { backends, tempDir } from '../helpers/backends.ts'
+import { checksIn, CONFORMANCE_CLI } from '../helpers/conformance.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { Browser } from '../../scripts/lib/browser.ts'
 import { signInThroughPages, signUp } from './helpers.ts'
 import { register } from './manual-client.ts'
-
-const CLI = join(createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json'), '..', 'dist', 'index.js')
-
-function checksIn(dir: string): Array<{ id?: string; name?: string; status: string }> {
-  const found: Array<{ id?: string; name?: string; status: string }> = []
-  const walk = (path: string) => {
-    for (const entry of readdirSync(path, { withFileTypes: true })) {
-      const full = join(path, entry.name)
-      if (entry.isDirectory()) walk(full)
-      else if (entry.name === 'checks.json') found.push(...JSON.parse(readFileSync(full, 'utf8')))
-    }
-  }
-  walk(dir)
-  return found
-}
 
 // A public client: the suite authenticates with `none` whenever the metadata lists it,
 // even when given a secret, so a confidential client cannot be driven through it here.
@@ -39,7 +23,7 @@ t.test('the authorization-server scenarios of @modelcontextprotocol/conformance'
   const output = tempDir('atoms-mcp-conformance-')
   t.teardown(() => rmSync(output, { recursive: true, force: true }))
 
-  const child = spawn(process.execPath, [CLI, 'authorization', '--url', base, '--client-id', client.client_id, '--resource', `${base}/mcp`, '-p', String(port), '-o', output], {
+  const child = spawn(process.execPath, [CONFORMANCE_CLI, 'authorization', '--url', base, '--client-id', client.client_id, '--resource', `${base}/mcp`, '-p', String(port), '-o', output], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   t.teardown(() => {

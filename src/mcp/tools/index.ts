@@ -5,4 +5,5 @@ import { relationshipTool } from './relationship-tool.ts'
 import { whoamiTool } from './whoami.ts'
 import { workspaceTool } from './workspace-tool.ts'
 
-export const TOOLS: ToolDefinition[] = [entityTool, relationshipTool, workspaceTool, whoamiTool, apiUsageTool]
+// whoami first: it takes no arguments, so a client (or a conformance probe) trying the first tool listed gets an answer.
+export const TOOLS: ToolDefinition[] = [whoamiTool, entityTool, relationshipTool, workspaceTool, apiUsageTool]
