@@ -16,6 +16,10 @@ export interface UserRow {
   is_anonymous: boolean
   created_at: Date
   updated_at: Date
+  /** An email change waiting for confirmation (GoTrue's `email_change`). */
+  email_change?: string | null
+  email_change_sent_at?: Date | null
+  deleted_at?: Date | null
 }
 
 export interface IdentityRow {
@@ -183,6 +187,8 @@ export function userJson(user: UserWithIdentities) {
     phone: user.phone ?? '',
     confirmation_sent_at: iso(user.confirmation_sent_at),
     confirmed_at: iso(confirmedAt),
+    new_email: user.email_change || undefined,
+    email_change_sent_at: iso(user.email_change_sent_at),
     last_sign_in_at: iso(user.last_sign_in_at),
     app_metadata: user.raw_app_meta_data,
     user_metadata: user.raw_user_meta_data,
@@ -200,6 +206,7 @@ export function userJson(user: UserWithIdentities) {
     created_at: iso(user.created_at),
     updated_at: iso(user.updated_at),
     banned_until: iso(user.banned_until),
+    deleted_at: iso(user.deleted_at),
     is_anonymous: user.is_anonymous,
   }
   for (const key of Object.keys(json)) if (json[key] === undefined) delete json[key]

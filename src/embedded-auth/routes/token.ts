@@ -96,7 +96,8 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
       if (isBanned(user)) throw new GoTrueError(400, 'user_banned', 'User is banned')
       const session = await createSession(tx, user.id, flow.authentication_method)
       const refreshToken = await issueRefreshToken(tx, keys.refreshTokenSecret, session, null)
-      return { session: await sessionResponse(keys, tokens, await withIdentities(tx, user), session, refreshToken) }
+      const signedIn = (await findUserById(tx, user.id))!
+      return { session: await sessionResponse(keys, tokens, await withIdentities(tx, signedIn), session, refreshToken) }
     })
     if ('error' in result) throw result.error
     return result.session
