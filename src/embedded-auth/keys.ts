@@ -17,6 +17,11 @@ export interface SigningKeys {
   localProviderSecret: Buffer
   /** Secret the local consent page binds its forms to their authorization with. */
   consentFormSecret: Buffer
+  /**
+   * The service-role key the admin API accepts when none is configured: derived, so it is
+   * the same after a restart and on every instance that shares the signing key.
+   */
+  serviceRoleKey: string
 }
 
 const KEY_FILE = 'auth-signing-key.json'
@@ -110,7 +115,15 @@ export async function loadSigningKeys(dataDir: string, sharedDb?: Queryable): Pr
   const { d: _private, ...publicPart } = stored.privateJwk
   const publicJwk: JWK = { alg: 'ES256', crv: publicPart.crv, key_ops: ['verify'], kid: stored.kid, kty: 'EC', use: 'sig', x: publicPart.x, y: publicPart.y }
   const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', Buffer.from(stored.privateJwk.d!, 'base64url'), 'atoms-mcp', purpose, 32))
-  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret: derive('refresh-token'), localProviderSecret: derive('local-provider-code'), consentFormSecret: derive('consent-form') }
+  return {
+    kid: stored.kid,
+    privateKey,
+    publicJwk,
+    refreshTokenSecret: derive('refresh-token'),
+    localProviderSecret: derive('local-provider-code'),
+    consentFormSecret: derive('consent-form'),
+    serviceRoleKey: `sb_secret_${derive('service-role-key').toString('base64url')}`,
+  }
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'

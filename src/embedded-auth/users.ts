@@ -89,9 +89,9 @@ export async function findTokenUser(db: Queryable, userId: string, sessionId: st
 }
 
 /** An identity row as `json_agg` gives it: timestamps as text. */
-type IdentityJson = Omit<IdentityRow, 'last_sign_in_at' | 'created_at' | 'updated_at'> & { last_sign_in_at: string | null; created_at: string; updated_at: string }
+export type IdentityJson = Omit<IdentityRow, 'last_sign_in_at' | 'created_at' | 'updated_at'> & { last_sign_in_at: string | null; created_at: string; updated_at: string }
 
-const identityFromJson = (identity: IdentityJson): IdentityRow => ({
+export const identityFromJson = (identity: IdentityJson): IdentityRow => ({
   ...identity,
   last_sign_in_at: identity.last_sign_in_at === null ? null : new Date(identity.last_sign_in_at),
   created_at: new Date(identity.created_at),
@@ -107,6 +107,8 @@ export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
 }
 
 export interface NewUser {
+  /** Chosen by an administrator; otherwise a new one. */
+  id?: string
   email: string
   passwordHash: string | null
   confirmed: boolean
@@ -118,7 +120,7 @@ export interface NewUser {
 
 /** Creates a user and its first identity in one go (the caller supplies the transaction). */
 export async function insertUser(tx: Queryable, input: NewUser): Promise<UserRow> {
-  const id = randomUUID()
+  const id = input.id ?? randomUUID()
   const now = new Date()
   const email = input.email.toLowerCase()
   const { rows } = await tx.query<UserRow>(

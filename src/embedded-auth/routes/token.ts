@@ -9,6 +9,7 @@ import { createSession, issueRefreshToken, rotateRefreshToken } from '../session
 import { sessionResponse } from '../tokens.ts'
 import { checkPassword, findUserByEmail, findUserById, isBanned, recordSignIn, withIdentities } from '../users.ts'
 import { authCodeDigest } from '../flow-codes.ts'
+import { unservedGrant } from './disabled-grants.ts'
 
 // The longest a social sign-in may sit between /authorize and the code exchange.
 export const FLOW_STATE_TTL_SECONDS = 300
@@ -120,7 +121,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
         session = await pkceGrant(body)
         break
       default:
-        throw new GoTrueError(400, 'invalid_credentials', 'unsupported_grant_type')
+        return unservedGrant(grantType, body, request, ctx)
     }
     // Informational headers GoTrue sets on every grant; the session id is the token's own.
     reply.header('sb-auth-user-id', session.user.id as string)
