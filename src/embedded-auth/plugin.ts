@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
-import { readBodiesAsGoTrue } from './body.ts'
+import { readBodiesAsGoTrue, validateAsGoTrue } from './body.ts'
 import type { AuthContext } from './context.ts'
 import { GoTrueError, goTrueErrorHandler, sendGoTrueError } from './errors.ts'
 import type { SigningKeys } from './keys.ts'
@@ -71,6 +71,7 @@ export async function embeddedAuth(app: FastifyInstance, { serviceRoleKey, ...op
   // The API routes read JSON only, as GoTrue does; a form posted to them is bad JSON.
   await app.register(async (api) => {
     readBodiesAsGoTrue(api, { forms: false })
+    validateAsGoTrue(api)
     for (const routes of [tokenRoutes, userRoutes, userUpdateRoutes, signupRoutes, emailFlowRoutes, disabledFeatureRoutes, adminUserRoutes]) {
       await api.register(routes, { ctx })
     }
