@@ -1,4 +1,5 @@
 import t from 'tap'
+import fc from 'fast-check'
 import { createClient, isAuthSessionMissingError } from '@supabase/supabase-js'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -200,6 +201,40 @@ for (const backend of backends()) {
       const hash = await adminCall(server, '/users', { method: 'POST', token: server.serviceRoleKey!, body: JSON.stringify({ email: 'h@example.com', password_hash: 'plain' }) })
       t.equal(hash.status, 400)
     })
+  })
+
+  t.test(`no body or query makes the admin API or PUT /user answer 500, with the right keys in hand, on ${backend.name}`, async (t) => {
+    const server = await startTestServer(backend)
+    t.teardown(() => server.dispose())
+    const { session } = await signUpAndIn(server, 'fuzzed@example.com')
+    const target = claimsOf(session!.access_token).sub
+    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }), { maxKeys: 2 }))
+    const fields = ['id', 'email', 'password', 'password_hash', 'email_confirm', 'user_metadata', 'app_metadata', 'ban_duration', 'data', 'phone', 'should_soft_delete', 'nonce']
+    const body = fc.oneof(fc.dictionary(fc.constantFrom(...fields), value, { maxKeys: 4 }).map((object) => JSON.stringify(object)), fc.string({ maxLength: 20 }))
+    const query = fc.dictionary(fc.constantFrom('page', 'per_page', 'sort', 'filter'), fc.string({ maxLength: 8 }), { maxKeys: 3 })
+    const routes: [string, string, string][] = [
+      ['GET', '/auth/v1/admin/users', server.serviceRoleKey!],
+      ['POST', '/auth/v1/admin/users', server.serviceRoleKey!],
+      ['GET', `/auth/v1/admin/users/${target}`, server.serviceRoleKey!],
+      ['PUT', `/auth/v1/admin/users/${target}`, server.serviceRoleKey!],
+      ['PUT', '/auth/v1/user', session!.access_token],
+    ]
+    let tried = 0
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), body, query, async ([method, url, token], payload, search) => {
+        const response = await server.app.inject({
+          method: method as 'GET',
+          url: `${url}?${new URLSearchParams(search)}`,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { payload }),
+        })
+        tried++
+        if (response.statusCode >= 500) throw new Error(`${method} ${url} ${payload}: ${response.statusCode} ${response.body}`)
+        if (response.statusCode >= 400 && typeof JSON.parse(response.body).error_code !== 'string') throw new Error(`${method} ${url}: not a GoTrue error: ${response.body}`)
+      }),
+      { numRuns: 300 },
+    )
+    t.equal(tried, 300, '300 requests, none answered 5xx')
   })
 
   t.test(`SUPABASE_SERVICE_ROLE_KEY and an enforced anon key on ${backend.name}`, async (t) => {
