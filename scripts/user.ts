@@ -5,12 +5,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { createClient } from '@supabase/supabase-js'
 import { ConfigError, loadConfig, type Config } from '../src/config.ts'
 import type { Db } from '../src/db/db.ts'
 import { openDatabase } from '../src/db/open.ts'
 import { DatabaseInUseError } from '../src/db/pglite.ts'
-import { loadSigningKeys } from '../src/embedded-auth/keys.ts'
 import { checkEmail, checkPasswordPolicy } from '../src/embedded-auth/routes/signup.ts'
 import { deleteUser, findUserByEmail, hashPassword, insertUser, listUsers } from '../src/embedded-auth/users.ts'
 
@@ -102,6 +100,8 @@ const PAGE_SIZE = 1000
  * derived from the signing key in DATA_DIR, which this process can read as the server does.
  */
 async function viaAdminApi(config: Config, request: { command: string; email?: string; password?: string | undefined }, inUse: DatabaseInUseError) {
+  // Loaded only on this path, so the common one starts as fast as before.
+  const [{ createClient }, { loadSigningKeys }] = await Promise.all([import('@supabase/supabase-js'), import('../src/embedded-auth/keys.ts')])
   const key = config.supabaseServiceRoleKey ?? (await loadSigningKeys(config.dataDir)).serviceRoleKey
   const admin = createClient(config.baseUrl, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }).auth.admin
   const unreachable = (error: { message: string; status?: number }) =>
