@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type Config } from '../src/config.ts'
 import type { Db } from '../src/db/db.ts'
 import { openDatabase } from '../src/db/open.ts'
+import { DatabaseInUseError } from '../src/db/pglite.ts'
 import { checkEmail, checkPasswordPolicy } from '../src/embedded-auth/routes/signup.ts'
 import { deleteUser, findUserByEmail, hashPassword, insertUser, listUsers } from '../src/embedded-auth/users.ts'
 
@@ -22,7 +23,9 @@ Usage:
   npm run user -- --help                            show this text
 
 It reads the same configuration as the server (environment and .env): DATA_DIR for the
-embedded database, or DATABASE_URL. With the embedded database, stop the server first.
+embedded database, or DATABASE_URL. While the server holds the embedded database, the
+command goes through the server's admin API instead (at BASE_URL, with its service-role
+key).
 When SUPABASE_URL is set, users live in that Supabase project: manage them there.
 
 Exit codes: 0 done, 1 refused or failed, 2 wrong usage.`
@@ -44,18 +47,38 @@ async function add(db: Db, config: Config, email: string, givenPassword: string 
   if (!givenPassword) console.log(`password: ${password}\n(shown only this once; keep it somewhere safe)`)
 }
 
+interface ListedUser {
+  email: string
+  id: string
+  providers: string[]
+  createdAt: Date | string
+  lastSignInAt: Date | string | null | undefined
+}
+
 async function list(db: Db) {
-  const users = await listUsers(db)
+  printUsers(
+    (await listUsers(db)).map((user) => ({
+      email: user.email ?? '',
+      id: user.id,
+      providers: (user.raw_app_meta_data.providers as string[] | undefined) ?? [],
+      createdAt: user.created_at,
+      lastSignInAt: user.last_sign_in_at,
+    })),
+  )
+}
+
+/** Oldest first, one aligned row each. */
+function printUsers(users: ListedUser[]) {
   if (users.length === 0) {
     console.log('no users yet; add one with: npm run user -- add you@example.com')
     return
   }
   const rows = users.map((user) => [
-    user.email ?? '',
+    user.email,
     user.id,
-    ((user.raw_app_meta_data.providers as string[] | undefined) ?? []).join(','),
-    new Date(user.created_at).toISOString(),
-    user.last_sign_in_at ? new Date(user.last_sign_in_at).toISOString() : 'never',
+    user.providers.join(','),
+    new Date(user.createdAt).toISOString(),
+    user.lastSignInAt ? new Date(user.lastSignInAt).toISOString() : 'never',
   ])
   const header = ['EMAIL', 'ID', 'PROVIDERS', 'CREATED', 'LAST SIGN-IN']
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
@@ -67,6 +90,58 @@ async function remove(db: Db, email: string) {
   if (!user) throw new Refusal(`no user with the email ${email.trim().toLowerCase()}`)
   await deleteUser(db, user.id)
   console.log(`removed ${user.email} (id ${user.id}) and their sessions`)
+}
+
+const PAGE_SIZE = 1000
+
+/**
+ * The same commands through a running server's admin API (supabase-js `auth.admin`), for
+ * when that server holds the embedded database. Its key is the configured one, or the one
+ * derived from the signing key in DATA_DIR, which this process can read as the server does.
+ */
+async function viaAdminApi(config: Config, request: { command: string; email?: string; password?: string | undefined }, inUse: DatabaseInUseError) {
+  // Loaded only on this path, so the common one starts as fast as before.
+  const [{ createClient }, { loadSigningKeys }] = await Promise.all([import('@supabase/supabase-js'), import('../src/embedded-auth/keys.ts')])
+  const key = config.supabaseServiceRoleKey ?? (await loadSigningKeys(config.dataDir)).serviceRoleKey
+  const admin = createClient(config.baseUrl, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }).auth.admin
+  const unreachable = (error: { message: string; status?: number }) =>
+    new Refusal(`${inUse.message}; its admin API at ${config.baseUrl}/auth/v1/admin could not be used either: ${error.message}${error.status ? ` (${error.status})` : ''}`)
+  const allUsers = async () => {
+    const users = []
+    for (let page = 1; ; page++) {
+      const { data, error } = await admin.listUsers({ page, perPage: PAGE_SIZE })
+      if (error) throw unreachable(error)
+      users.push(...data.users)
+      if (data.users.length < PAGE_SIZE) return users
+    }
+  }
+  if (request.command === 'add') {
+    const password = request.password ?? generatePassword()
+    const email = checkEmail(request.email!)
+    checkPasswordPolicy(password, config.embeddedAuth.minPasswordLength)
+    const { data, error } = await admin.createUser({ email, password, email_confirm: true })
+    if (error?.code === 'email_exists') throw new Refusal(`a user with the email ${email} already exists`)
+    if (error) throw unreachable(error)
+    console.log(`added ${data.user.email} (id ${data.user.id})`)
+    if (!request.password) console.log(`password: ${password}\n(shown only this once; keep it somewhere safe)`)
+  } else if (request.command === 'remove') {
+    const email = request.email!.trim().toLowerCase()
+    const user = (await allUsers()).find((candidate) => candidate.email === email)
+    if (!user) throw new Refusal(`no user with the email ${email}`)
+    const { error } = await admin.deleteUser(user.id)
+    if (error) throw unreachable(error)
+    console.log(`removed ${user.email} (id ${user.id}) and their sessions`)
+  } else {
+    printUsers(
+      (await allUsers()).reverse().map((user) => ({
+        email: user.email ?? '',
+        id: user.id,
+        providers: (user.app_metadata.providers as string[] | undefined) ?? [],
+        createdAt: user.created_at,
+        lastSignInAt: user.last_sign_in_at,
+      })),
+    )
+  }
 }
 
 function parse(argv: string[]) {
@@ -126,7 +201,13 @@ async function main(argv: string[]): Promise<number> {
   }
   let db: Db | undefined
   try {
-    db = await openDatabase(config)
+    try {
+      db = await openDatabase(config)
+    } catch (error) {
+      if (!(error instanceof DatabaseInUseError)) throw error
+      await viaAdminApi(config, request, error)
+      return 0
+    }
     if (request.command === 'add') await add(db, config, request.email!, request.password)
     else if (request.command === 'remove') await remove(db, request.email!)
     else await list(db)

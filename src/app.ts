@@ -33,6 +33,8 @@ declare module 'fastify' {
     db: Db
     /** Every route registered, for the bad-input suite that walks them all. */
     routeTable: { method: string; url: string }[]
+    /** The key the embedded auth's admin API accepts (configured or derived); unset without the embedded auth. */
+    embeddedAuthServiceRoleKey: string | undefined
   }
 }
 
@@ -63,6 +65,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   app.decorate('db', deps.db)
   const routeTable: { method: string; url: string }[] = []
   app.decorate('routeTable', routeTable)
+  app.decorate('embeddedAuthServiceRoleKey', undefined as string | undefined)
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url })
   })
@@ -75,7 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(cors, {
     origin: config.corsOrigins.length === 0 ? false : config.corsOrigins.includes('*') ? true : config.corsOrigins,
     credentials: true,
-    exposedHeaders: ['X-Supabase-Api-Version', 'WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After'],
+    exposedHeaders: ['X-Supabase-Api-Version', 'WWW-Authenticate', 'Mcp-Session-Id', 'Retry-After', 'X-Total-Count', 'Link'],
     allowedHeaders: [
       'Accept', 'Authorization', 'Content-Type', 'apikey', 'X-Client-Info', 'X-Supabase-Api-Version',
       'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Last-Event-ID',
@@ -93,7 +96,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     embeddedAuthHeaders = internalCallHeaders(keys)
     // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
     const basePath = withoutTrailingSlashes(new URL(config.baseUrl).pathname)
-    await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys })
+    app.embeddedAuthServiceRoleKey = config.supabaseServiceRoleKey ?? keys.serviceRoleKey
+    await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys, serviceRoleKey: app.embeddedAuthServiceRoleKey })
     // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
     app.get(`/.well-known/oauth-authorization-server${basePath}/auth/v1`, async (_request, reply) => {
       if (!config.embeddedAuth.oauthServer.enabled) {

@@ -26,6 +26,11 @@ export interface Config {
   supabaseUrl: string | undefined
   supabaseAnonKey: string | undefined
   supabaseJwtSecret: string | undefined
+  /**
+   * The embedded auth's service-role key, for its admin API. Unset: derived from its
+   * signing key (stable across restarts and shared by the instances of one database).
+   */
+  supabaseServiceRoleKey: string | undefined
   /** Unset: embedded PGlite in `${dataDir}/pgdata`. */
   databaseUrl: string | undefined
   /** Named prepared statements on DATABASE_URL connections (off behind a pooler without them). */
@@ -133,6 +138,7 @@ const schema = {
     SUPABASE_URL: { type: 'string' },
     SUPABASE_ANON_KEY: { type: 'string' },
     SUPABASE_JWT_SECRET: { type: 'string' },
+    SUPABASE_SERVICE_ROLE_KEY: { type: 'string' },
     DATABASE_URL: { type: 'string' },
     DATABASE_PREPARED_STATEMENTS: { type: 'boolean', default: true },
     DATA_DIR: { type: 'string', minLength: 1, default: './.data' },
@@ -339,6 +345,9 @@ export function loadConfig(
   if (supabaseUrl !== undefined && !raw.SUPABASE_ANON_KEY) {
     problems.push('SUPABASE_ANON_KEY: required with SUPABASE_URL; accepts the project anon or publishable key')
   }
+  if (raw.SUPABASE_SERVICE_ROLE_KEY !== undefined && String(raw.SUPABASE_SERVICE_ROLE_KEY).length < 32) {
+    problems.push('SUPABASE_SERVICE_ROLE_KEY: accepts a secret of at least 32 characters (it opens the admin API of the embedded auth)')
+  }
   if (raw.SUPABASE_JWT_SECRET !== undefined && String(raw.SUPABASE_JWT_SECRET).length < 32) {
     problems.push('SUPABASE_JWT_SECRET: accepts the project JWT secret, at least 32 characters')
   }
@@ -374,6 +383,7 @@ export function loadConfig(
     supabaseUrl,
     supabaseAnonKey: raw.SUPABASE_ANON_KEY,
     supabaseJwtSecret: raw.SUPABASE_JWT_SECRET,
+    supabaseServiceRoleKey: raw.SUPABASE_SERVICE_ROLE_KEY,
     databaseUrl,
     databasePreparedStatements: raw.DATABASE_PREPARED_STATEMENTS,
     dataDir: resolve(raw.DATA_DIR),

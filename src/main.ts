@@ -6,8 +6,21 @@ import { createAuthMode } from './auth/modes/index.ts'
 import { REDACTED_PATHS } from './log.ts'
 import { runStdio, stderrLog } from './mcp/stdio.ts'
 import { createSupabaseGateway } from './supabase/gateway.ts'
+import { isLoopback } from './http/loopback.ts'
 
-function banner(config: Config, url: string, dbKind: string): string {
+/**
+ * The service-role key as the start banner shows it: in full only where the server is a
+ * development one (loopback HOST), as the Supabase CLI prints its own; elsewhere logs may
+ * travel, so a derived key is not written out and an operator who needs one sets it.
+ */
+function serviceKeyLine(config: Config, key: string | undefined): string | undefined {
+  if (!key) return undefined
+  if (config.supabaseServiceRoleKey) return '  service key: SUPABASE_SERVICE_ROLE_KEY (for /auth/v1/admin)'
+  if (isLoopback(config.host)) return `  service key: ${key}`
+  return '  service key: derived, not shown (HOST is not loopback); set SUPABASE_SERVICE_ROLE_KEY to use /auth/v1/admin'
+}
+
+function banner(config: Config, url: string, dbKind: string, serviceKey?: string): string {
   const auth = config.embeddedAuth.enabled
     ? `embedded (a local stand-in for Supabase Auth, for development and single-node use) at ${config.baseUrl}/auth/v1`
     : `Supabase project at ${config.supabaseUrl}`
@@ -20,6 +33,8 @@ function banner(config: Config, url: string, dbKind: string): string {
   ]
   if (config.embeddedAuth.enabled) {
     lines.push(`  anon key  : ${config.effectiveAnonKey}`)
+    const serviceLine = serviceKeyLine(config, serviceKey)
+    if (serviceLine) lines.push(serviceLine)
     lines.push('  add a user: npm run user -- add you@example.com')
   }
   if (config.benchUnauthenticatedMcp) lines.push('  WARNING   : BENCH_UNAUTHENTICATED_MCP is set: /bench/mcp serves the tools without authentication (benchmarks only)')
@@ -62,7 +77,7 @@ async function main() {
     process.stderr.write(`atoms-mcp cannot start: ${describeStartFailure(error, config)}\n`)
     process.exit(1)
   })
-  process.stderr.write(`${banner(config, server.url, server.db.kind)}\n`)
+  process.stderr.write(`${banner(config, server.url, server.db.kind, server.app.embeddedAuthServiceRoleKey)}\n`)
   server.app.log.info({ url: server.url, authMode: config.authMode, database: server.db.kind, embeddedAuth: config.embeddedAuth.enabled }, 'atoms-mcp listening')
 
   let stopping = false

@@ -121,6 +121,13 @@ t.test('a bad configuration lists one line per problem, naming the variable', as
   t.match(problemsOf({ REDIS_URL: 'http://cache' }), [/^REDIS_URL: /])
 })
 
+t.test('SUPABASE_SERVICE_ROLE_KEY opens the admin API, so a short one is refused', async (t) => {
+  t.match(problemsOf({ SUPABASE_SERVICE_ROLE_KEY: 'short' }), [/^SUPABASE_SERVICE_ROLE_KEY: accepts a secret of at least 32 characters/])
+  const key = 'k'.repeat(32)
+  t.equal(loadConfig({ SUPABASE_SERVICE_ROLE_KEY: key }, {}).supabaseServiceRoleKey, key)
+  t.equal(loadConfig({}, {}).supabaseServiceRoleKey, undefined, 'unset: the embedded auth derives one')
+})
+
 t.test('npm start with a bad environment: exit 1, one line per problem, no stack trace', async (t) => {
   // A directory of its own, so no .env of the working tree is read.
   const cwd = tempDir()

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { Ajv } from 'ajv'
 
 /** A body GoTrue could not read; the error handler answers it with 400 `bad_json`. */
 export class BadJsonError extends Error {
@@ -55,3 +56,13 @@ export const credentialFields = {
   password: bodyText,
   gotrue_meta_security: { type: ['object', 'null'] },
 } as const
+
+/**
+ * Body schemas checked as Go's decoder checks types: no coercion, so `{"password": 123}` is
+ * bad JSON as in GoTrue, not the password "123" (Fastify's default validator coerces).
+ */
+const strictAjv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: true, allErrors: false, strict: false })
+
+export function validateAsGoTrue(app: FastifyInstance) {
+  app.setValidatorCompiler(({ schema }) => strictAjv.compile(schema))
+}

@@ -12,4 +12,6 @@ export interface AuthContext {
   verify(token: string): Promise<Record<string, unknown>>
   /** `${BASE_URL}/auth/v1`: the URL supabase-js reaches this auth at. */
   externalUrl: string
+  /** True for the service-role key (constant-time); the admin API accepts nothing else. */
+  isServiceRoleKey(presented: string): boolean
 }

@@ -19,6 +19,11 @@ export interface SigningKeys {
   consentFormSecret: Buffer
   /** What this server's own calls to its embedded auth carry (see internal-call.ts); every instance derives the same. */
   internalCallSecret: string
+  /**
+   * The service-role key the admin API accepts when none is configured: derived, so it is
+   * the same after a restart and on every instance that shares the signing key.
+   */
+  serviceRoleKey: string
 }
 
 const KEY_FILE = 'auth-signing-key.json'
@@ -112,7 +117,16 @@ export async function loadSigningKeys(dataDir: string, sharedDb?: Queryable): Pr
   const { d: _private, ...publicPart } = stored.privateJwk
   const publicJwk: JWK = { alg: 'ES256', crv: publicPart.crv, key_ops: ['verify'], kid: stored.kid, kty: 'EC', use: 'sig', x: publicPart.x, y: publicPart.y }
   const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', Buffer.from(stored.privateJwk.d!, 'base64url'), 'atoms-mcp', purpose, 32))
-  return { kid: stored.kid, privateKey, publicJwk, refreshTokenSecret: derive('refresh-token'), localProviderSecret: derive('local-provider-code'), consentFormSecret: derive('consent-form'), internalCallSecret: derive('internal-call').toString('base64url') }
+  return {
+    kid: stored.kid,
+    privateKey,
+    publicJwk,
+    refreshTokenSecret: derive('refresh-token'),
+    localProviderSecret: derive('local-provider-code'),
+    consentFormSecret: derive('consent-form'),
+    internalCallSecret: derive('internal-call').toString('base64url'),
+    serviceRoleKey: `sb_secret_${derive('service-role-key').toString('base64url')}`,
+  }
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'

@@ -31,10 +31,12 @@ interface RefreshTokenRow {
 
 const hashToken = sha256
 
+/** Starts a session; as in GoTrue, every session issued is a sign-in, so `last_sign_in_at` moves too. */
 export async function createSession(tx: Queryable, userId: string, method: string, oauth?: { clientId: string; scope: string }): Promise<SessionRow> {
   const amr: AmrEntry[] = [{ method, timestamp: Math.floor(Date.now() / 1000) }]
   const { rows } = await tx.query<SessionRow>(
-    'insert into embedded_auth.sessions (id, user_id, amr, oauth_client_id, scope) values ($1, $2, $3, $4, $5) returning *',
+    `with signed_in as (update embedded_auth.users set last_sign_in_at = now() where id = $2)
+     insert into embedded_auth.sessions (id, user_id, amr, oauth_client_id, scope) values ($1, $2, $3, $4, $5) returning *`,
     [randomUUID(), userId, JSON.stringify(amr), oauth?.clientId ?? null, oauth?.scope ?? null],
   )
   return rows[0]!

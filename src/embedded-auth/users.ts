@@ -16,6 +16,10 @@ export interface UserRow {
   is_anonymous: boolean
   created_at: Date
   updated_at: Date
+  /** An email change waiting for confirmation (GoTrue's `email_change`). */
+  email_change?: string | null
+  email_change_sent_at?: Date | null
+  deleted_at?: Date | null
 }
 
 export interface IdentityRow {
@@ -85,9 +89,9 @@ export async function findTokenUser(db: Queryable, userId: string, sessionId: st
 }
 
 /** An identity row as `json_agg` gives it: timestamps as text. */
-type IdentityJson = Omit<IdentityRow, 'last_sign_in_at' | 'created_at' | 'updated_at'> & { last_sign_in_at: string | null; created_at: string; updated_at: string }
+export type IdentityJson = Omit<IdentityRow, 'last_sign_in_at' | 'created_at' | 'updated_at'> & { last_sign_in_at: string | null; created_at: string; updated_at: string }
 
-const identityFromJson = (identity: IdentityJson): IdentityRow => ({
+export const identityFromJson = (identity: IdentityJson): IdentityRow => ({
   ...identity,
   last_sign_in_at: identity.last_sign_in_at === null ? null : new Date(identity.last_sign_in_at),
   created_at: new Date(identity.created_at),
@@ -103,6 +107,8 @@ export async function deleteUser(db: Queryable, id: string): Promise<boolean> {
 }
 
 export interface NewUser {
+  /** Chosen by an administrator; otherwise a new one. */
+  id?: string
   email: string
   passwordHash: string | null
   confirmed: boolean
@@ -114,7 +120,7 @@ export interface NewUser {
 
 /** Creates a user and its first identity in one go (the caller supplies the transaction). */
 export async function insertUser(tx: Queryable, input: NewUser): Promise<UserRow> {
-  const id = randomUUID()
+  const id = input.id ?? randomUUID()
   const now = new Date()
   const email = input.email.toLowerCase()
   const { rows } = await tx.query<UserRow>(
@@ -167,6 +173,8 @@ export function userJson(user: UserWithIdentities) {
     phone: user.phone ?? '',
     confirmation_sent_at: iso(user.confirmation_sent_at),
     confirmed_at: iso(confirmedAt),
+    new_email: user.email_change || undefined,
+    email_change_sent_at: iso(user.email_change_sent_at),
     last_sign_in_at: iso(user.last_sign_in_at),
     app_metadata: user.raw_app_meta_data,
     user_metadata: user.raw_user_meta_data,
@@ -184,6 +192,7 @@ export function userJson(user: UserWithIdentities) {
     created_at: iso(user.created_at),
     updated_at: iso(user.updated_at),
     banned_until: iso(user.banned_until),
+    deleted_at: iso(user.deleted_at),
     is_anonymous: user.is_anonymous,
   }
   for (const key of Object.keys(json)) if (json[key] === undefined) delete json[key]

@@ -11,6 +11,8 @@ import type { Backend } from './backends.ts'
 export interface TestServer extends RunningServer {
   config: Config
   anonKey: string
+  /** The embedded auth's service-role key (undefined with SUPABASE_URL). */
+  serviceRoleKey: string | undefined
   /** Stops the server and removes its database and data folder. */
   dispose(): Promise<void>
 }
@@ -46,6 +48,7 @@ export async function startTestServer(
     ...server,
     config,
     anonKey: config.effectiveAnonKey,
+    serviceRoleKey: server.app.embeddedAuthServiceRoleKey,
     async dispose() {
       await server.close()
       await store.dispose()

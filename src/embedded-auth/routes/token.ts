@@ -10,6 +10,7 @@ import { createSession, issueRefreshToken, rotateRefreshToken } from '../session
 import { sessionResponse } from '../tokens.ts'
 import { checkPassword, findUserByEmail, findUserById, isBanned, recordSignIn, withIdentities } from '../users.ts'
 import { authCodeDigest } from '../flow-codes.ts'
+import { unservedGrant } from './disabled-grants.ts'
 
 // The longest a social sign-in may sit between /authorize and the code exchange.
 export const FLOW_STATE_TTL_SECONDS = 300
@@ -101,7 +102,8 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
       if (isBanned(user)) throw new GoTrueError(400, 'user_banned', 'User is banned')
       const session = await createSession(tx, user.id, flow.authentication_method)
       const refreshToken = await issueRefreshToken(tx, keys.refreshTokenSecret, session, null)
-      return { session: await sessionResponse(keys, tokens, await withIdentities(tx, user), session, refreshToken) }
+      const signedIn = (await findUserById(tx, user.id))!
+      return { session: await sessionResponse(keys, tokens, await withIdentities(tx, signedIn), session, refreshToken) }
     })
     if ('error' in result) throw result.error
     return result.session
@@ -124,7 +126,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: AuthCont
         session = await pkceGrant(body)
         break
       default:
-        throw new GoTrueError(400, 'invalid_credentials', 'unsupported_grant_type')
+        return unservedGrant(grantType, body, request, ctx)
     }
     // Informational headers GoTrue sets on every grant; the session id is the token's own.
     reply.header('sb-auth-user-id', session.user.id as string)
