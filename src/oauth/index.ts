@@ -9,7 +9,7 @@ import { createClientResolver } from './client-resolver.ts'
 import type { OAuthContext } from './context.ts'
 import { authorizationServer } from './routes.ts'
 import { postgresOAuthStore } from './store/postgres.ts'
-import type { OAuthStore } from './store/types.ts'
+import { loadTokenKey } from './token-key.ts'
 import { createSupabaseOAuthUpstream } from './supabase-oauth-upstream.ts'
 import { createUpstream, type Upstream } from './upstream.ts'
 import { oauthUrls } from './urls.ts'
@@ -33,7 +33,6 @@ function localCheck(config: Config) {
 export interface OAuthModeOptions {
   config: Config
   db: Db
-  store?: OAuthStore
   upstream?: Upstream
   /**
    * How access tokens are checked. Defaults to a local check against the project JWKS;
@@ -50,7 +49,7 @@ export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstream = upstreamFor(config), authenticate }: OAuthModeOptions): OAuthMode {
+export function createOAuthMode({ config, db, upstream = upstreamFor(config), authenticate }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
   const check = authenticate ?? localCheck(config)
   let sweeper: NodeJS.Timeout | undefined
@@ -60,6 +59,11 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
     authenticate: check,
     challengeParams: () => oauthChallengeParams(config.baseUrl),
     async routes(app: FastifyInstance) {
+      const store = postgresOAuthStore(db, await loadTokenKey(config, db))
+      const dropped = await store.refreshTokens.dropUnkeyed()
+      if (dropped > 0) {
+        app.log.warn({ dropped }, 'oauth: refresh tokens stored under the former unkeyed hash were ended; their clients sign in again')
+      }
       const ctx: OAuthContext = {
         config,
         urls,

@@ -7,6 +7,7 @@ import { codes, refreshTokens } from './postgres-grants.ts'
 import { scopeWithin } from '../scopes.ts'
 import { sha256 } from '../../crypto.ts'
 import { seal, unseal } from './sealed.ts'
+import { tokenKey } from '../token-key.ts'
 
 /** Registrations not used for this long are deleted by the sweep. */
 export const CLIENT_IDLE_DAYS = 30
@@ -125,12 +126,14 @@ function metadataDocuments(db: Db): MetadataDocumentCache {
   }
 }
 
-export function postgresOAuthStore(db: Db): OAuthStore {
+/** `key`: the token key (loadTokenKey), which the database never holds. */
+export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
+  const keyed = tokenKey(key)
   return {
     clients: clients(db),
     authorizations: authorizations(db),
-    codes: codes(db),
-    refreshTokens: refreshTokens(db),
+    codes: codes(db, keyed),
+    refreshTokens: refreshTokens(db, keyed),
     consents: consents(db),
     metadataDocuments: metadataDocuments(db),
     async secret(name) {

@@ -37,7 +37,8 @@ export interface PendingAuthorization {
  * The stores of requests, codes and refresh tokens are given the secret itself (the handle
  * the browser holds, the code or refresh token the client holds). They keep only its hash,
  * and seal what a row holds of a Supabase session or a token answer under a key derived
- * from it: a read of the database alone yields no usable credential.
+ * from it: a read of the database alone yields no usable credential. Refresh tokens, which
+ * are Supabase's and short, are hashed and sealed with the token key besides (token-key.ts).
  */
 export interface AuthorizationStore {
   create(handle: string, request: PendingAuthorization, ttlSeconds: number): Promise<void>
@@ -86,6 +87,8 @@ export interface RefreshGrant {
   userId: string
   scope: string
   resource: string
+  /** The Supabase session behind it, when its access token named one. */
+  sessionId: string | undefined
 }
 
 export type RefreshClaim =
@@ -94,7 +97,7 @@ export type RefreshClaim =
   /** Another request (maybe on another instance) is rotating it right now. */
   | { kind: 'busy' }
   /** Rotated longer ago than the replay window: a copy of it is in someone else's hands. */
-  | { kind: 'reused' }
+  | { kind: 'reused'; grant: RefreshGrant }
   | { kind: 'invalid'; reason: string }
 
 export interface RefreshTokenStore {
@@ -105,6 +108,8 @@ export interface RefreshTokenStore {
   /** Gives a claim back after a transient failure, so a retry can rotate. */
   release(token: string): Promise<void>
   revoke(token: string): Promise<void>
+  /** Deletes rows stored before refresh tokens were keyed (migration 0055); returns how many. */
+  dropUnkeyed(): Promise<number>
 }
 
 export interface ConsentStore {
