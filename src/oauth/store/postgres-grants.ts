@@ -91,6 +91,10 @@ export function codes(db: Db, key: TokenKey): CodeStore {
           codeHash, verifierHash, seal(presented, 'code response', issued),
         ])
         if (issued.refresh_token) await insertRefreshToken(tx, key, issued.refresh_token, code, issued.access_token)
+        await tx.query(
+          'insert into atoms_oauth.proven_clients (client_id) values ($1) on conflict (client_id) do update set proven_at = now()',
+          [code.clientId],
+        )
         return { outcome: 'issued' as const, response: issued, code }
       })
     },

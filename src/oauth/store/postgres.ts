@@ -38,6 +38,10 @@ function clients(db: Db): ClientStore {
       )
       return rows[0] ? toRecord(rows[0]) : undefined
     },
+    async proven(clientId) {
+      const { rows } = await db.query('select 1 from atoms_oauth.proven_clients where client_id = $1', [clientId])
+      return rows.length > 0
+    },
   }
 }
 
@@ -161,6 +165,7 @@ export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
         `delete from atoms_oauth.refresh_tokens where coalesce(revoked_at, rotated_at) <= now() - make_interval(days => ${SPENT_TOKEN_DAYS})`,
         "update atoms_oauth.refresh_tokens set sealed_successor = null where sealed_successor is not null and rotated_at <= now() - interval '1 minute'",
         `delete from atoms_oauth.clients where last_used_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
+        `delete from atoms_oauth.proven_clients where proven_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
         "delete from atoms_oauth.rate_limits where window_start <= now() - interval '1 day'",
         'delete from atoms_oauth.metadata_documents where expires_at <= now()',
       ]

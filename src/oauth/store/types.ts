@@ -14,6 +14,8 @@ export interface ClientStore {
   create(client: { clientId: string; secretHash: string | null; metadata: ClientMetadata }): Promise<ClientRecord>
   /** A registration that has not expired; using it keeps it alive. */
   find(clientId: string): Promise<ClientRecord | undefined>
+  /** Whether a code issued to this client (registered or metadata document) was ever redeemed. */
+  proven(clientId: string): Promise<boolean>
 }
 
 export interface PendingAuthorization {
@@ -71,7 +73,8 @@ export interface CodeStore {
    * Redeems a code atomically. `check` throws an OAuthError to refuse (the code stays
    * unused); on success `respond` builds the answer, kept for `replaySeconds` so the same
    * code with the same verifier gets it again, and the refresh token it carries is bound to
-   * the client in the same transaction. A missing or expired code resolves to undefined.
+   * the client in the same transaction, and the client counts as proven from then on. A
+   * missing or expired code resolves to undefined.
    */
   redeem(
     code: string,
