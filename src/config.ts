@@ -85,6 +85,11 @@ export interface Config {
      * key file in DATA_DIR. Every instance on one database needs the same.
      */
     tokenKey: string | undefined
+    /**
+     * The secret resource servers send (as a bearer token) to POST /introspect; unset, the
+     * endpoint is not served.
+     */
+    introspectionSecret: string | undefined
   }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
@@ -162,6 +167,7 @@ const schema = {
     SUPABASE_OAUTH_CLIENT_ID: { type: 'string' },
     SUPABASE_OAUTH_CLIENT_SECRET: { type: 'string' },
     OAUTH_TOKEN_KEY: { type: 'string' },
+    OAUTH_INTROSPECTION_SECRET: { type: 'string' },
   },
 } as const
 
@@ -321,6 +327,10 @@ export function loadConfig(
   if (raw.OAUTH_TOKEN_KEY !== undefined && String(raw.OAUTH_TOKEN_KEY).length < 32) {
     problems.push('OAUTH_TOKEN_KEY: accepts a random secret of at least 32 characters (for example `openssl rand -base64 32`)')
   }
+  // Sent as a bearer token, so it has to be one (RFC 6750 §2.1's token68 characters).
+  if (raw.OAUTH_INTROSPECTION_SECRET !== undefined && !/^[A-Za-z0-9\-._~+/]{32,}=*$/.test(String(raw.OAUTH_INTROSPECTION_SECRET))) {
+    problems.push('OAUTH_INTROSPECTION_SECRET: accepts a random secret of at least 32 letters, digits or -._~+/ (for example `openssl rand -base64 32`), or unset to turn /introspect off')
+  }
   if (problems.length) throw new ConfigError([...new Set(problems)])
 
   return {
@@ -375,6 +385,7 @@ export function loadConfig(
         ? { id: raw.SUPABASE_OAUTH_CLIENT_ID, secret: raw.SUPABASE_OAUTH_CLIENT_SECRET }
         : undefined,
       tokenKey: raw.OAUTH_TOKEN_KEY,
+      introspectionSecret: raw.OAUTH_INTROSPECTION_SECRET,
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

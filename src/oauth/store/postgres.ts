@@ -156,6 +156,13 @@ export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
       )
       return Number(rows[0]!.hits)
     },
+    async hits(bucket, windowSeconds) {
+      const { rows } = await db.query<{ hits: number }>(
+        'select hits from atoms_oauth.rate_limits where bucket = $1 and window_start > now() - make_interval(secs => $2)',
+        [bucket, windowSeconds],
+      )
+      return rows[0] ? Number(rows[0].hits) : 0
+    },
     async sweep() {
       const statements = [
         'delete from atoms_oauth.pending_authorizations where expires_at <= now()',
