@@ -12,8 +12,11 @@ export interface OAuthContext {
   store: OAuthStore
   upstream: Upstream
   binding: BrowserBinding
-  /** A registered client or a Client ID Metadata Document, by client_id. */
-  findClient(clientId: string): Promise<ClientRecord | undefined>
+  /**
+   * A registered client or a Client ID Metadata Document, by client_id; `caller` is the
+   * address of the request, which document fetches are limited by.
+   */
+  findClient(clientId: string, caller: string): Promise<ClientRecord | undefined>
   /** Verifies a Supabase access token (the mode's `authenticate`); throws for anything else. */
   verifyAccessToken(token: string): Promise<UserContext>
   /**

@@ -30,7 +30,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
       else if (value !== undefined) repeated.push(name)
     }
 
-    const client = param.client_id && param.client_id.length <= 2048 ? await ctx.findClient(param.client_id) : undefined
+    const client = param.client_id && param.client_id.length <= 2048 ? await ctx.findClient(param.client_id, request.ip) : undefined
     if (!client) {
       return sendErrorPage(reply, 400, 'Unknown application', 'The application asking to sign you in is not registered with this server (or its registration expired). Reconnect from the application so it registers again.')
     }

@@ -117,14 +117,17 @@ function consents(db: Db): ConsentStore {
 function metadataDocuments(db: Db): MetadataDocumentCache {
   return {
     async get(url) {
-      const { rows } = await db.query('select document from atoms_oauth.metadata_documents where url = $1 and expires_at > now()', [url])
-      return rows[0] ? (rows[0].document as ClientMetadata) : undefined
+      const { rows } = await db.query('select document, failure from atoms_oauth.metadata_documents where url = $1 and expires_at > now()', [url])
+      const row = rows[0]
+      if (!row) return undefined
+      return row.document ? { metadata: row.document as ClientMetadata } : { failure: String(row.failure ?? 'refused') }
     },
-    async put(url, metadata, ttlSeconds) {
+    async put(url, document, ttlSeconds) {
+      const [metadata, failure] = 'metadata' in document ? [JSON.stringify(document.metadata), null] : [null, document.failure]
       await db.query(
-        `insert into atoms_oauth.metadata_documents (url, document, expires_at) values ($1, $2, now() + make_interval(secs => $3))
-         on conflict (url) do update set document = excluded.document, expires_at = excluded.expires_at`,
-        [url, JSON.stringify(metadata), ttlSeconds],
+        `insert into atoms_oauth.metadata_documents (url, document, failure, expires_at) values ($1, $2, $3, now() + make_interval(secs => $4))
+         on conflict (url) do update set document = excluded.document, failure = excluded.failure, expires_at = excluded.expires_at`,
+        [url, metadata, failure, ttlSeconds],
       )
     },
   }

@@ -121,9 +121,12 @@ export interface ConsentStore {
   grant(userId: string, clientId: string, scope: string): Promise<void>
 }
 
+/** A cached document, or why it was refused (a failed fetch is remembered too, briefly). */
+export type CachedDocument = { metadata: ClientMetadata } | { failure: string }
+
 export interface MetadataDocumentCache {
-  get(url: string): Promise<ClientMetadata | undefined>
-  put(url: string, metadata: ClientMetadata, ttlSeconds: number): Promise<void>
+  get(url: string): Promise<CachedDocument | undefined>
+  put(url: string, document: CachedDocument, ttlSeconds: number): Promise<void>
 }
 
 export interface OAuthStore {
