@@ -27,7 +27,8 @@ export function createClientResolver(config: Config, store: OAuthStore, log?: Lo
   const { perCaller, perHost, windowSeconds } = DOCUMENT_FETCH_LIMITS
 
   async function fetchAndCache(clientId: string, caller: string): Promise<ClientRecord | undefined> {
-    const host = new URL(clientId).host
+    // The host name without the port: ports of one host do not multiply its budget.
+    const host = new URL(clientId).hostname
     if ((await store.hit(`cimd-caller:${caller}`, windowSeconds)) > perCaller) {
       log?.warn({ clientId, caller }, 'oauth: client metadata document not fetched; too many fetches for this address')
       return undefined

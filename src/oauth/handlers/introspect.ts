@@ -5,8 +5,8 @@ import { safeEqual, sha256 } from '../../crypto.ts'
 import { InvalidClientError, InvalidRequestError, RateLimitedError } from '../errors.ts'
 import { pathOf } from '../urls.ts'
 
-/** Failed authentications allowed per address in the window, against guessing the secret. */
-export const INTROSPECTION_FAILURES = 20
+/** Failed (or still unchecked) authentications allowed per address in the window, against guessing the secret. */
+export const INTROSPECTION_FAILURES = 30
 const FAILURE_WINDOW_SECONDS = 900
 
 function presentedSecret(request: FastifyRequest): string | undefined {
@@ -30,12 +30,15 @@ export async function introspectRoutes(app: FastifyInstance, { ctx, secret }: { 
   app.post(pathOf(ctx.urls.introspect), { schema: { body: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
     reply.header('cache-control', 'no-store')
+    // Counted before the check and taken back once it passes, so a burst of concurrent
+    // guesses is limited as well as a sequence of them.
     const bucket = `introspect-auth:${request.ip}`
-    if ((await ctx.store.hits(bucket, FAILURE_WINDOW_SECONDS)) >= INTROSPECTION_FAILURES) throw new RateLimitedError(FAILURE_WINDOW_SECONDS)
+    if ((await ctx.store.hit(bucket, FAILURE_WINDOW_SECONDS)) > INTROSPECTION_FAILURES) throw new RateLimitedError(FAILURE_WINDOW_SECONDS)
     const presented = presentedSecret(request)
     // Compared as digests: equal length whatever was sent, so the comparison takes constant time.
-    if (!presented || !safeEqual(sha256(presented), expected)) {
-      await ctx.store.hit(bucket, FAILURE_WINDOW_SECONDS)
+    if (presented && safeEqual(sha256(presented), expected)) {
+      await ctx.store.undoHit(bucket)
+    } else {
       reply.header('www-authenticate', 'Bearer realm="atoms-mcp introspection"')
       throw new InvalidClientError('introspection is open to the resource servers of this deployment only (Authorization: Bearer OAUTH_INTROSPECTION_SECRET)')
     }

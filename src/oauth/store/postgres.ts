@@ -159,12 +159,8 @@ export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
       )
       return Number(rows[0]!.hits)
     },
-    async hits(bucket, windowSeconds) {
-      const { rows } = await db.query<{ hits: number }>(
-        'select hits from atoms_oauth.rate_limits where bucket = $1 and window_start > now() - make_interval(secs => $2)',
-        [bucket, windowSeconds],
-      )
-      return rows[0] ? Number(rows[0].hits) : 0
+    async undoHit(bucket) {
+      await db.query('update atoms_oauth.rate_limits set hits = greatest(hits - 1, 0) where bucket = $1', [bucket])
     },
     async sweep() {
       const statements = [

@@ -140,8 +140,8 @@ export interface OAuthStore {
   secret(name: string): Promise<Buffer>
   /** Counts a hit in a fixed window and returns the count so far in it. */
   hit(bucket: string, windowSeconds: number): Promise<number>
-  /** The count of the current window of `hit`, without adding one. */
-  hits(bucket: string, windowSeconds: number): Promise<number>
+  /** Takes one `hit` back (an attempt counted before it was checked turned out genuine). */
+  undoHit(bucket: string): Promise<void>
   /**
    * Deletes expired rows and returns how many. The Supabase session of a request or code
    * that expired unused goes with its row: sealed under a secret nobody presents any more,
