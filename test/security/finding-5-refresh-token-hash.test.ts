@@ -5,7 +5,9 @@ import t from 'tap'
 import { openWith, sha256 } from '../../src/crypto.ts'
 import { postgresOAuthStore } from '../../src/oauth/store/postgres.ts'
 import { loadTokenKey, TOKEN_KEY_FILE, TokenKeyMismatchError } from '../../src/oauth/token-key.ts'
-import { backends, tempDir } from '../helpers/backends.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import { logCollector } from '../helpers/auth.ts'
+import { backends, tempDir, type Backend } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { connectedClient, refresh, schemaText } from './helpers.ts'
 
@@ -50,14 +52,24 @@ t.test('finding 5: an instance with another token key refuses to start on the sa
   await t.rejects(loadTokenKey({ dataDir: tempDir(), oauth: { tokenKey: 'x'.repeat(40) } }, server.db), TokenKeyMismatchError, 'nor another OAUTH_TOKEN_KEY')
 })
 
-t.test('finding 5: rows stored under the former unkeyed hash are dropped', async (t) => {
-  const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth' })
+t.test('finding 5: rows stored under the former unkeyed hash are dropped at start, with a log line', async (t) => {
+  // A database as an earlier version left it: one refresh token found by its plain SHA-256.
+  const plain = backends()[0]!
+  const legacy: Backend = {
+    name: plain.name,
+    async create() {
+      const created = await plain.create()
+      await migrate(created.db)
+      await created.db.query(
+        `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource, keyed) values ($1, 'c', 'u', 'openid', 'r', false)`,
+        [sha256('an old supabase token')],
+      )
+      return created
+    },
+  }
+  const log = logCollector()
+  const server = await startTestServer(legacy, { AUTH_MODE: 'oauth', LOG_LEVEL: 'warn' }, { logStream: log.stream })
   t.teardown(() => server.dispose())
-  await server.db.query(
-    `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource, keyed) values ($1, 'c', 'u', 'openid', 'r', false)`,
-    [sha256('an old supabase token')],
-  )
-  const store = postgresOAuthStore(server.db, randomBytes(32))
-  t.equal(await store.refreshTokens.dropUnkeyed(), 1)
   t.equal((await server.db.query('select 1 from atoms_oauth.refresh_tokens')).rows.length, 0)
+  t.match(log.text(), /"dropped":1,.*refresh tokens stored under the former unkeyed hash were ended/)
 })

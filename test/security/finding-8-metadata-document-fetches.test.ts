@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { documentHost } from '../oauth/document-host.ts'
 import { pkce } from '../oauth/manual-client.ts'
 
-// Finding 8: any unauthenticated request to /authorize, /token, /revoke or /introspect naming
+// Finding 8: any unauthenticated request to /authorize, /token, /revoke (or /introspect) naming
 // an https client_id made this server fetch that URL; refusals were not cached and nothing
 // limited the fetches. A loopback document host counts what reaches it.
 
