@@ -1,8 +1,9 @@
 import { isIP } from 'node:net'
 
 const MAX_HOSTNAME_LENGTH = 253
-// One label, no leading or trailing hyphen; checked per label, so no pattern spans the name.
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+// Checked per label, so no pattern spans the name.
+const LABEL = /^[a-z0-9-]{1,63}$/
+const isLabel = (label: string) => LABEL.test(label) && !label.startsWith('-') && !label.endsWith('-')
 
 /**
  * Whether the host of a parsed http(s) URL is a DNS name (IDNs arrive in their xn-- form)
@@ -14,5 +15,5 @@ export function isPlainHost(hostname: string): boolean {
   if (isIP(hostname) === 4) return true
   const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname
   if (name.length === 0 || name.length > MAX_HOSTNAME_LENGTH) return false
-  return name.toLowerCase().split('.').every((label) => LABEL.test(label))
+  return name.toLowerCase().split('.').every(isLabel)
 }
