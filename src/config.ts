@@ -97,6 +97,16 @@ export interface Config {
     upstream: (typeof OAUTH_UPSTREAMS)[number]
     /** This server's client at Supabase's OAuth server (OAUTH_UPSTREAM=supabase-oauth). */
     supabaseClient: { id: string; secret: string } | undefined
+    /**
+     * The key refresh tokens are hashed and sealed under, kept out of the database; unset, a
+     * key file in DATA_DIR. Every instance on one database needs the same.
+     */
+    tokenKey: string | undefined
+    /**
+     * The secret resource servers send (as a bearer token) to POST /introspect; unset, the
+     * endpoint is not served.
+     */
+    introspectionSecret: string | undefined
   }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
@@ -174,6 +184,8 @@ const schema = {
     OAUTH_UPSTREAM: { type: 'string', enum: [...OAUTH_UPSTREAMS], default: 'password' },
     SUPABASE_OAUTH_CLIENT_ID: { type: 'string' },
     SUPABASE_OAUTH_CLIENT_SECRET: { type: 'string' },
+    OAUTH_TOKEN_KEY: { type: 'string' },
+    OAUTH_INTROSPECTION_SECRET: { type: 'string' },
   },
 } as const
 
@@ -371,6 +383,13 @@ export function loadConfig(
       if (!raw[name]) problems.push(`${name}: required with OAUTH_UPSTREAM=supabase-oauth; the client registered for this server in Supabase's OAuth server`)
     }
   }
+  if (raw.OAUTH_TOKEN_KEY !== undefined && String(raw.OAUTH_TOKEN_KEY).length < 32) {
+    problems.push('OAUTH_TOKEN_KEY: accepts a random secret of at least 32 characters (for example `openssl rand -base64 32`)')
+  }
+  // Sent as a bearer token, so it has to be one (RFC 6750 §2.1's token68 characters).
+  if (raw.OAUTH_INTROSPECTION_SECRET !== undefined && !/^[A-Za-z0-9\-._~+/]{32,}=*$/.test(String(raw.OAUTH_INTROSPECTION_SECRET))) {
+    problems.push('OAUTH_INTROSPECTION_SECRET: accepts a random secret of at least 32 letters, digits or -._~+/ (for example `openssl rand -base64 32`), or unset to turn /introspect off')
+  }
   if (problems.length) throw new ConfigError([...new Set(problems)])
 
   return {
@@ -425,6 +444,8 @@ export function loadConfig(
       supabaseClient: raw.SUPABASE_OAUTH_CLIENT_ID && raw.SUPABASE_OAUTH_CLIENT_SECRET
         ? { id: raw.SUPABASE_OAUTH_CLIENT_ID, secret: raw.SUPABASE_OAUTH_CLIENT_SECRET }
         : undefined,
+      tokenKey: raw.OAUTH_TOKEN_KEY,
+      introspectionSecret: raw.OAUTH_INTROSPECTION_SECRET,
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { startLoadBalancer, type LoadBalancer } from './load-balancer.ts'
 import { spawnServer, type ServerProcess } from './spawn-server.ts'
 
@@ -11,7 +12,7 @@ export interface Cluster {
 
 /**
  * Several `node src/main.ts` processes as one service: one database (DATABASE_URL), one
- * Redis when given, each with its own data folder, started together behind a round-robin
+ * Redis when given, one OAUTH_TOKEN_KEY, each with its own data folder, started together behind a round-robin
  * load balancer whose URL they all take as BASE_URL.
  */
 export async function startCluster(options: { count: number; databaseUrl: string; redisUrl?: string; env?: Record<string, string> }): Promise<Cluster> {
@@ -19,6 +20,8 @@ export async function startCluster(options: { count: number; databaseUrl: string
   const env = {
     DATABASE_URL: options.databaseUrl,
     BASE_URL: balancer.url,
+    // Instances with data folders of their own share the OAuth token key through the environment.
+    OAUTH_TOKEN_KEY: randomBytes(32).toString('base64url'),
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
     ...options.env,
   }

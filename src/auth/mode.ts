@@ -20,6 +20,11 @@ export interface AuthMode {
    * refuses the token from then on, even where Supabase is not asked per request.
    */
   forget?(token: string, expiresAt: number): void
+  /**
+   * Called after this server ended a Supabase session it holds no access token of (a reused
+   * refresh token): this instance refuses every token of it until `until` (unix seconds).
+   */
+  forgetSession?(sessionId: string, until: number): void
   /** Extra auth-params for `WWW-Authenticate` challenges (oauth: `resource_metadata`). */
   challengeParams?(): Record<string, string>
   close?(): Promise<void>

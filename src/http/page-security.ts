@@ -1,6 +1,7 @@
 import helmet, { type FastifyHelmetOptions } from '@fastify/helmet'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import fp from 'fastify-plugin'
+import { isPlainHost } from './hostname.ts'
 
 /**
  * The policy of every HTML page: no scripts at all, the page's own inline `<style>`, forms
@@ -47,15 +48,23 @@ export const pageSecurity = fp(
   { name: 'page-security', fastify: '5.x' },
 )
 
-/** The form-action source of a redirect target: its origin, or for an app's private-use scheme, the scheme. */
+const SCHEME_SOURCE = /^[a-z][a-z0-9+.-]*:$/
+
+/**
+ * The form-action source of a redirect target: its origin, or for an app's private-use
+ * scheme, the scheme. Undefined for anything that is not a well-formed CSP source (a host
+ * with `;` in it, say), so no stored URI can break or widen the policy, or make helmet throw.
+ */
 export function redirectSource(target: string | undefined): string | undefined {
   if (!target) return undefined
+  let url: URL
   try {
-    const url = new URL(target)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol
+    url = new URL(target)
   } catch {
     return undefined
   }
+  if (url.protocol === 'http:' || url.protocol === 'https:') return isPlainHost(url.hostname) ? url.origin : undefined
+  return SCHEME_SOURCE.test(url.protocol) ? url.protocol : undefined
 }
 
 /**
@@ -64,7 +73,8 @@ export function redirectSource(target: string | undefined): string | undefined {
  * (or to a sign-in elsewhere) needs that target allowed besides the page itself.
  */
 export function allowFormRedirects(reply: FastifyReply, sources: (string | undefined)[]): FastifyReply {
-  const extra = sources.filter((source): source is string => source !== undefined)
+  // A separator in a source would end the directive early; helmet throws on one.
+  const extra = sources.filter((source): source is string => source !== undefined && !/[;,\s]/.test(source))
   if (extra.length) reply.helmet({ contentSecurityPolicy: csp(["'self'", ...new Set(extra)]) })
   return reply
 }

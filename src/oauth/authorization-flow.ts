@@ -64,7 +64,7 @@ export async function loadBoundRequest(
     sendErrorPage(reply, 403, 'Form expired', 'This form was not sent by the sign-in page of this request. Start again from the application.')
     return undefined
   }
-  const client = await ctx.findClient(pending.clientId)
+  const client = await ctx.findClient(pending.clientId, request.ip)
   if (!client) {
     sendErrorPage(reply, 400, 'Unknown application', 'The application that started this sign-in is no longer registered.')
     return undefined

@@ -42,7 +42,7 @@ function presentedCredentials(request: FastifyRequest, body: Record<string, unkn
  */
 export async function authenticateClient(ctx: OAuthContext, request: FastifyRequest, body: Record<string, unknown>): Promise<ClientRecord> {
   const presented = presentedCredentials(request, body)
-  const client = presented.clientId.length <= 2048 ? await ctx.findClient(presented.clientId) : undefined
+  const client = presented.clientId.length <= 2048 ? await ctx.findClient(presented.clientId, request.ip) : undefined
   if (!client) throw new InvalidClientError('unknown or expired client; register again')
   const registered = client.metadata.token_endpoint_auth_method
   if (registered === 'none') {

@@ -12,10 +12,20 @@ export interface OAuthContext {
   store: OAuthStore
   upstream: Upstream
   binding: BrowserBinding
-  /** A registered client or a Client ID Metadata Document, by client_id. */
-  findClient(clientId: string): Promise<ClientRecord | undefined>
+  /**
+   * A registered client or a Client ID Metadata Document, by client_id; `caller` is the
+   * address of the request, which document fetches are limited by.
+   */
+  findClient(clientId: string, caller: string): Promise<ClientRecord | undefined>
   /** Verifies a Supabase access token (the mode's `authenticate`); throws for anything else. */
   verifyAccessToken(token: string): Promise<UserContext>
+  /**
+   * After this server ended a Supabase session: the mode's token checks refuse its tokens
+   * from now on (they may cache a token as valid, or check it locally and never ask Supabase).
+   */
+  forgetToken(accessToken: string, expiresAt: number): void
+  /** The same, by session id, when no access token of the session is at hand. */
+  forgetSession(sessionId: string | undefined): void
 }
 
 /** Lifetimes, in seconds, in one place. */

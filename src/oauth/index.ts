@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
+import { LONGEST_ACCESS_TOKEN_SECONDS } from '../auth/ended-sessions.ts'
 import type { AuthMode } from '../auth/mode.ts'
-import type { UserContext } from '../auth/user-context.ts'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
 import { browserBinding } from './browser-binding.ts'
@@ -9,7 +9,7 @@ import { createClientResolver } from './client-resolver.ts'
 import type { OAuthContext } from './context.ts'
 import { authorizationServer } from './routes.ts'
 import { postgresOAuthStore } from './store/postgres.ts'
-import type { OAuthStore } from './store/types.ts'
+import { loadTokenKey } from './token-key.ts'
 import { createSupabaseOAuthUpstream } from './supabase-oauth-upstream.ts'
 import { createUpstream, type Upstream } from './upstream.ts'
 import { oauthUrls } from './urls.ts'
@@ -33,15 +33,15 @@ function localCheck(config: Config) {
 export interface OAuthModeOptions {
   config: Config
   db: Db
-  store?: OAuthStore
   /** Headers the default upstream adds to its calls (this server's own calls to its embedded auth). */
   upstreamHeaders?: Record<string, string>
   upstream?: Upstream
   /**
-   * How access tokens are checked. Defaults to a local check against the project JWKS;
-   * the server's shared token validation can be passed instead.
+   * How access tokens are checked, and told about sessions this server ended. Defaults to a
+   * local check against the project JWKS; the server's shared token validation can be
+   * passed instead.
    */
-  authenticate?: (token: string) => Promise<UserContext>
+  tokens?: Pick<AuthMode, 'authenticate' | 'forget' | 'forgetSession'>
 }
 
 /** The oauth mode also tells the /mcp challenge where its metadata is. */
@@ -52,16 +52,25 @@ export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
  * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
  * `authenticate` is the same check every mode ends in.
  */
-export function createOAuthMode({ config, db, store = postgresOAuthStore(db), upstreamHeaders, upstream = upstreamFor(config, upstreamHeaders), authenticate }: OAuthModeOptions): OAuthMode {
+export function createOAuthMode({ config, db, upstreamHeaders, upstream = upstreamFor(config, upstreamHeaders), tokens }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
-  const check = authenticate ?? localCheck(config)
+  const check = tokens ? (token: string) => tokens.authenticate(token) : localCheck(config)
+  const forget = (token: string, expiresAt: number) => tokens?.forget?.(token, expiresAt)
+  const forgetSession = (sessionId: string, until: number) => tokens?.forgetSession?.(sessionId, until)
   let sweeper: NodeJS.Timeout | undefined
 
   return {
     name: 'oauth',
     authenticate: check,
+    forget,
+    forgetSession,
     challengeParams: () => oauthChallengeParams(config.baseUrl),
     async routes(app: FastifyInstance) {
+      const store = postgresOAuthStore(db, await loadTokenKey(config, db))
+      const dropped = await store.refreshTokens.dropUnkeyed()
+      if (dropped > 0) {
+        app.log.warn({ dropped }, 'oauth: refresh tokens stored under the former unkeyed hash were ended; their clients sign in again')
+      }
       const ctx: OAuthContext = {
         config,
         urls,
@@ -70,6 +79,10 @@ export function createOAuthMode({ config, db, store = postgresOAuthStore(db), up
         binding: browserBinding(await store.secret('browser-binding'), urls.issuer.startsWith('https://')),
         findClient: createClientResolver(config, store, app.log),
         verifyAccessToken: check,
+        forgetToken: forget,
+        forgetSession: (sessionId) => {
+          if (sessionId) forgetSession(sessionId, Math.floor(Date.now() / 1000) + LONGEST_ACCESS_TOKEN_SECONDS)
+        },
       }
       await app.register(authorizationServer, { ctx })
       const sweep = () => store.sweep().catch((error) => app.log.warn({ err: error }, 'oauth: sweeping expired rows failed'))

@@ -19,7 +19,6 @@ export function authorizationServerMetadata(urls: OAuthUrls, options: { introspe
     grant_types_supported: [...GRANT_TYPES],
     token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
     revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
-    ...(options.introspection ? { introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'] } : {}),
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     client_id_metadata_document_supported: true,

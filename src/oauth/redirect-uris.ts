@@ -1,4 +1,5 @@
 import { isIP } from 'node:net'
+import { isPlainHost } from '../http/hostname.ts'
 
 export const MAX_REDIRECT_URI_LENGTH = 2000
 
@@ -42,7 +43,10 @@ export function redirectUriProblem(uri: string): string | undefined {
   if (/(^|\/)\.\.?(\/|$)/.test(uri.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0]!)) {
     return 'a redirect URI may not contain dot segments'
   }
-  if (url.protocol === 'https:') return url.hostname ? undefined : 'an https redirect URI needs a host'
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && !isPlainHost(url.hostname)) {
+    return 'the host of a redirect URI must be a DNS name or an IP address'
+  }
+  if (url.protocol === 'https:') return undefined
   if (url.protocol === 'http:') {
     return isLoopbackHost(url.hostname) ? undefined : 'an http redirect URI must point to a loopback address (localhost, 127.0.0.1 or [::1]); use https otherwise'
   }

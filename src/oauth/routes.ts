@@ -20,8 +20,10 @@ export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: 
   app.setErrorHandler(oauthErrorHandler)
   const { asPaths, prmPaths } = discoveryPaths(ctx.urls)
   openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke].map(pathOf)])
-  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: true })
-  for (const routes of [registerRoutes, tokenRoutes, revokeRoutes, introspectRoutes]) await app.register(routes, { ctx })
+  const introspectionSecret = ctx.config.oauth.introspectionSecret
+  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: introspectionSecret !== undefined })
+  for (const routes of [registerRoutes, tokenRoutes, revokeRoutes]) await app.register(routes, { ctx })
+  if (introspectionSecret !== undefined) await app.register(introspectRoutes, { ctx, secret: introspectionSecret })
   // The browser's routes, pages and redirects, in a context of their own with the page headers.
   await app.register(async (pages) => {
     await pages.register(pageSecurity, { publicUrl: ctx.urls.issuer })

@@ -37,7 +37,7 @@ t.test('discovery documents', async (t) => {
     t.equal(as.body.token_endpoint, `${base}/token`)
     t.equal(as.body.registration_endpoint, `${base}/register`)
     t.equal(as.body.revocation_endpoint, `${base}/revoke`)
-    t.equal(as.body.introspection_endpoint, `${base}/introspect`)
+    t.equal(as.body.introspection_endpoint, undefined, 'introspection is off without OAUTH_INTROSPECTION_SECRET')
     t.same(as.body.code_challenge_methods_supported, ['S256'], 'S256 only')
     t.ok(as.body.scopes_supported.includes('offline_access'))
     t.same(as.body.response_types_supported, ['code'])

@@ -20,7 +20,9 @@ t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false :
   const store = await postgres!.create()
   t.teardown(() => store.dispose())
   const database: Backend = { name: 'postgres', create: async () => ({ ...store, dispose: async () => {} }) }
-  const a = await startTestServer(database, { AUTH_MODE: 'oauth', DATABASE_URL: store.url! })
+  // As documented for several instances: one OAUTH_TOKEN_KEY, since the data folders differ.
+  const tokenKey = 'the token key every replica is given 0123456789'
+  const a = await startTestServer(database, { AUTH_MODE: 'oauth', DATABASE_URL: store.url!, OAUTH_TOKEN_KEY: tokenKey })
   t.teardown(() => a.dispose())
   const bDataDir = tempDir()
   t.teardown(() => rmSync(bDataDir, { recursive: true, force: true }))
@@ -29,7 +31,7 @@ t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false :
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(bPort), DATA_DIR: bDataDir, LOG_LEVEL: 'silent', AUTH_MODE: 'oauth',
-      BASE_URL: a.config.baseUrl, DATABASE_URL: store.url!,
+      BASE_URL: a.config.baseUrl, DATABASE_URL: store.url!, OAUTH_TOKEN_KEY: tokenKey,
     },
   })
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))

@@ -50,6 +50,11 @@ for (const backend of backends()) {
       const response = await fetch(authorizeUrl(server, { ...valid().params, redirect_uri: 'http://127.0.0.1:41234/callback' }))
       t.equal(response.status, 200)
     })
+    t.test('errors go back to the client by redirect once it has redeemed a code', async (t) => {
+      const { code, verifier } = await obtainCode(server, client.client_id, USER)
+      const redeemed = await token(server, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id })
+      t.equal(redeemed.status, 200)
+    })
     t.test('missing PKCE', async (t) => {
       t.equal(await redirectError({ ...valid().params, code_challenge: undefined, code_challenge_method: undefined }), 'invalid_request')
     })

@@ -85,21 +85,13 @@ for (const backend of backends()) {
       t.equal(basic.status, 200)
       t.ok(basic.body.access_token)
 
-      const introspect = async (form: Record<string, string>, auth?: string) => {
-        const response = await fetch(`${base}/introspect`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: auth } : {}) },
-          body: new URLSearchParams(form).toString(),
-        })
-        return { status: response.status, body: (await response.json()) as any }
-      }
       const basicAuth = `Basic ${Buffer.from(`${confidential.body.client_id}:${confidential.body.client_secret}`).toString('base64')}`
-      const active = await introspect({ token: basic.body.access_token }, basicAuth)
-      t.equal(active.body.active, true, 'introspection of a live access token')
-      t.equal(active.body.username, 'linus@example.com')
-      t.equal((await introspect({ token: 'garbage' }, basicAuth)).body.active, false)
-      const byPublic = await introspect({ token: basic.body.access_token, client_id: publicClient.body.client_id })
-      t.equal(byPublic.status, 401, 'public clients may not introspect')
+      const introspection = await fetch(`${base}/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth },
+        body: new URLSearchParams({ token: basic.body.access_token }).toString(),
+      })
+      t.equal(introspection.status, 404, 'no introspection without OAUTH_INTROSPECTION_SECRET, not even for confidential clients')
     })
 
     t.test('registration is rate limited per address', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { sha256 } from '../../src/crypto.ts'
-import { postgresOAuthStore } from '../../src/oauth/store/postgres.ts'
+import { randomBytes } from 'node:crypto'
+import { postgresOAuthStore as storeWithKey } from '../../src/oauth/store/postgres.ts'
 import { createUpstream } from '../../src/oauth/upstream.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
@@ -10,6 +11,9 @@ const request = {
   clientId: 'c', redirectUri: 'http://127.0.0.1/cb', state: 's', codeChallenge: 'x'.repeat(43), scope: 'openid', resource: 'http://x/mcp',
   browserHash: 'h', promptConsent: false, providerVerifier: undefined, user: undefined, session: undefined,
 }
+
+const TOKEN_KEY = randomBytes(32)
+const postgresOAuthStore = (db: Parameters<typeof storeWithKey>[0]) => storeWithKey(db, TOKEN_KEY)
 
 for (const backend of backends()) {
   t.test(`oauth store on ${backend.name}`, async (t) => {
@@ -96,7 +100,7 @@ for (const backend of backends()) {
 
     const rotated = { access_token: 'header.payload.next-signature', refresh_token: 'next-refresh-token', token_type: 'Bearer' }
     t.equal((await store.refreshTokens.claim(session.refreshToken, 'c', 10)).kind, 'claimed')
-    await store.refreshTokens.complete(session.refreshToken, rotated, rotated.refresh_token, { clientId: 'c', userId: 'u1', scope: 'openid', resource: request.resource })
+    await store.refreshTokens.complete(session.refreshToken, rotated, rotated.refresh_token, { clientId: 'c', userId: 'u1', scope: 'openid', resource: request.resource, sessionId: undefined })
     t.same(await inTheClear(session.refreshToken, rotated.access_token, rotated.refresh_token), [], 'a rotated token keeps its successor sealed')
     t.same(await store.refreshTokens.claim(session.refreshToken, 'c', 10), { kind: 'replay', response: rotated }, 'which the old token opens within the window')
   })

@@ -9,6 +9,7 @@ import { REDIRECT_URI, signUp } from '../oauth/helpers.ts'
 import { authorizeUrl, pkce, register, token } from '../oauth/manual-client.ts'
 
 const PASSWORD = 'Tr0ub4dor&3-oauth-password'
+const INTROSPECTION_SECRET = 'the-resource-servers-introspection-secret-0123'
 const SCHEMAS = ['atoms_oauth', 'embedded_auth']
 
 // The authorization server's whole flow at LOG_LEVEL=trace with a confidential client:
@@ -19,7 +20,7 @@ const SCHEMAS = ['atoms_oauth', 'embedded_auth']
 for (const backend of backends()) {
   t.test(`no credential of an oauth run reaches the logs or sits in the database in the clear on ${backend.name}`, async (t) => {
     const log = logCollector()
-    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', LOG_LEVEL: 'trace' }, { logStream: log.stream })
+    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', LOG_LEVEL: 'trace', OAUTH_INTROSPECTION_SECRET: INTROSPECTION_SECRET }, { logStream: log.stream })
     t.teardown(() => server.dispose())
     const base = server.config.baseUrl
     const ledger = new SecretLedger()
@@ -27,6 +28,7 @@ for (const backend of backends()) {
     const storedInTheClear = () => ledger.storedInTheClear(server.db, SCHEMAS)
 
     keep('password', PASSWORD)
+    keep('introspection secret', INTROSPECTION_SECRET)
     await signUp(server, 'oauth-secret@example.com', PASSWORD)
     const client = (await register(server, { token_endpoint_auth_method: 'client_secret_basic' })).body
     keep('client secret', client.client_secret)
@@ -79,7 +81,8 @@ for (const backend of backends()) {
     t.same(await storedInTheClear(), [], 'none is stored in the clear while the rotation is kept for a replay')
 
     const form = (body: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...basic }, body: new URLSearchParams(body) })
-    const introspected: any = await (await fetch(`${base}/introspect`, form({ token: refreshed.body.refresh_token }))).json()
+    const introspection = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${INTROSPECTION_SECRET}` } }
+    const introspected: any = await (await fetch(`${base}/introspect`, { ...introspection, body: new URLSearchParams({ token: refreshed.body.access_token }) })).json()
     t.equal(introspected.active, true)
     t.equal((await fetch(`${base}/revoke`, form({ token: refreshed.body.refresh_token }))).status, 200)
     t.equal((await token(server, { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token }, basic)).body.error, 'invalid_grant', 'revoked')

@@ -30,7 +30,7 @@ export function createAuthMode(deps: AuthModeDeps): AuthMode {
       // Token checks as in simple mode; the oauth mode adds its authorization server.
       const checks = verifyingMode('oauth', supabaseTokenVerifier(deps))
       if (!deps.db) return checks
-      return createOAuthMode({ config: deps.config, db: deps.db, upstreamHeaders: deps.embeddedAuthHeaders, authenticate: (token) => checks.authenticate(token) })
+      return createOAuthMode({ config: deps.config, db: deps.db, upstreamHeaders: deps.embeddedAuthHeaders, tokens: checks })
     }
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { safeEqual, sha256 } from '../../crypto.ts'
 import type { Queryable } from '../../db/db.ts'
+import { isPlainHost } from '../../http/hostname.ts'
 import { GoTrueError, validationFailed } from '../errors.ts'
 
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post'
@@ -39,6 +40,7 @@ function checkUri(value: unknown, field: string): string {
   }
   if (url.hash) throw validationFailed(`${field} must not contain a fragment`)
   if (['javascript:', 'data:', 'vbscript:', 'file:'].includes(url.protocol)) throw validationFailed(`${field} uses a forbidden scheme`)
+  if ((url.protocol === 'https:' || url.protocol === 'http:') && !isPlainHost(url.hostname)) throw validationFailed(`${field} must have a DNS name or an IP address as its host`)
   return value
 }
 

@@ -15,7 +15,9 @@ const PARAMS = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 
 /**
  * GET /authorize (RFC 6749 §4.1.1 with OAuth 2.1's PKCE). Until the client and its redirect
  * URI are known to be genuine, errors are shown on a page and never sent anywhere (an open
- * redirect otherwise); after that they go back to the client with `state` and `iss`.
+ * redirect otherwise, RFC 9700 §4.11.2): an unknown client, a redirect URI it did not
+ * register, and any error of a client that never redeemed a code, since anybody can register
+ * a client naming any site. After that they go back to the client with `state` and `iss`.
  */
 export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   app.get(pathOf(ctx.urls.authorize), { schema: { querystring: { type: 'object', additionalProperties: true } } }, async (request, reply) => {
@@ -28,7 +30,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
       else if (value !== undefined) repeated.push(name)
     }
 
-    const client = param.client_id && param.client_id.length <= 2048 ? await ctx.findClient(param.client_id) : undefined
+    const client = param.client_id && param.client_id.length <= 2048 ? await ctx.findClient(param.client_id, request.ip) : undefined
     if (!client) {
       return sendErrorPage(reply, 400, 'Unknown application', 'The application asking to sign you in is not registered with this server (or its registration expired). Reconnect from the application so it registers again.')
     }
@@ -37,7 +39,10 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
       return sendErrorPage(reply, 400, 'Invalid redirect', 'The address this request would send you back to is not one the application registered.')
     }
 
-    const fail = (code: OAuthError['code'], description: string) => reply.redirect(errorRedirect(ctx, redirectUri, param.state, code, description), 302)
+    const fail = async (code: OAuthError['code'], description: string) => {
+      if (await ctx.store.clients.proven(client.clientId)) return reply.redirect(errorRedirect(ctx, redirectUri, param.state, code, description), 302)
+      return sendErrorPage(reply, 400, 'Invalid request', `The application sent a request this server cannot accept (${code}: ${description}).`)
+    }
     if (repeated.length) return fail('invalid_request', `parameters may not be repeated: ${repeated.join(', ')}`)
     if (param.state !== undefined && param.state.length > MAX_STATE_LENGTH) return fail('invalid_request', 'state is too long')
     if (param.response_type !== 'code') return fail('unsupported_response_type', 'response_type must be code')

@@ -11,7 +11,9 @@ const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
 /**
  * POST /revoke (RFC 7009). A refresh token ends its Supabase session (the only way to end
  * it with just a refresh token is to rotate it once and log out with the new access
- * token); an access token ends its session directly. Unknown tokens get 200, as §2.2 says.
+ * token); an access token ends its session directly. Either way the mode's token checks
+ * forget the session, so its access tokens stop working at /mcp at once, on this instance.
+ * Unknown tokens get 200, as §2.2 says.
  */
 export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   const { store, upstream } = ctx
@@ -41,6 +43,7 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
         await endSession(async () => {
           const session = await upstream.refresh(token)
           await upstream.logout(session.accessToken)
+          ctx.forgetToken(session.accessToken, session.expiresAt)
         })
       } else if (claim.kind === 'replay') {
         // Rotated a moment ago: the session lives on in its successor, which ends with it.
@@ -48,11 +51,15 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
         if (claim.response.refresh_token) await store.refreshTokens.revoke(claim.response.refresh_token)
       }
       await store.refreshTokens.revoke(token)
+      ctx.forgetSession(grant.sessionId)
       return reply.code(200).send()
     }
     if (looksLikeJwt(token)) {
-      const valid = await ctx.verifyAccessToken(token).then(() => true, () => false)
-      if (valid) await endSession(() => upstream.logout(token))
+      const user = await ctx.verifyAccessToken(token).catch(() => undefined)
+      if (user) {
+        await endSession(() => upstream.logout(token))
+        ctx.forgetToken(token, user.expiresAt)
+      }
     }
     return reply.code(200).send()
   })

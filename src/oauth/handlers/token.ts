@@ -53,6 +53,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       log.warn({ clientId: client.clientId, userId: redemption.code.userId }, 'oauth: authorization code used twice; its session is ended')
       // RFC 6749 §4.1.2: a code used twice has leaked; end what it gave out.
       await upstream.logout(redemption.code.session.accessToken).catch(() => {})
+      ctx.forgetToken(redemption.code.session.accessToken, redemption.code.session.expiresAt)
       if (redemption.response?.refresh_token) await store.refreshTokens.revoke(redemption.response.refresh_token)
       throw new InvalidGrantError('the authorization code has already been used')
     }
@@ -70,6 +71,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
       // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
       // detection); a session it still hands out is ended here.
       await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
+      ctx.forgetSession(claim.grant.sessionId)
       throw new InvalidGrantError('the refresh token has already been used')
     }
     if (claim.kind === 'replay') return claim.response

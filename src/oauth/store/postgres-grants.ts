@@ -1,25 +1,43 @@
+import { decodeJwt } from 'jose'
 import type { Db, Queryable } from '../../db/db.ts'
 import type { UpstreamSession } from '../upstream.ts'
 import { sha256 } from '../../crypto.ts'
+import type { TokenKey } from '../token-key.ts'
 import type { AuthorizationCode, CodeStore, RefreshClaim, RefreshGrant, RefreshTokenStore, TokenResponse } from './types.ts'
 import { seal, unseal } from './sealed.ts'
 
 /**
  * The two stores whose operations must be atomic across instances: redeeming a code and
  * rotating a refresh token. Both lock the row (`for update`) for the whole decision.
+ * Refresh tokens are Supabase's and short, so their rows are found and sealed under the
+ * token key (see token-key.ts), never under the token alone.
  */
 
-const insertRefreshToken = (q: Queryable, token: string, grant: RefreshGrant) =>
+/** The Supabase session an access token belongs to, from its (already verified) claims. */
+function sessionIdOf(accessToken: string): string | null {
+  try {
+    const sessionId = decodeJwt(accessToken).session_id
+    return typeof sessionId === 'string' ? sessionId : null
+  } catch {
+    return null
+  }
+}
+
+const insertRefreshToken = (q: Queryable, key: TokenKey, token: string, grant: Omit<RefreshGrant, 'sessionId'>, accessToken: string) =>
   q.query(
-    `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource) values ($1, $2, $3, $4, $5)
+    `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource, session_id) values ($1, $2, $3, $4, $5, $6)
      on conflict (token_hash) do nothing`,
-    [sha256(token), grant.clientId, grant.userId, grant.scope, grant.resource],
+    [key.lookup(token), grant.clientId, grant.userId, grant.scope, grant.resource, sessionIdOf(accessToken)],
   )
+
+const toGrant = (row: any): RefreshGrant => ({
+  clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource, sessionId: row.session_id ?? undefined,
+})
 
 /** A claim older than this was left by an instance that died mid-rotation; it can be taken over. */
 const STALE_CLAIM_SECONDS = 30
 
-export function codes(db: Db): CodeStore {
+export function codes(db: Db, key: TokenKey): CodeStore {
   // A row is found by the hash of the code and opened with the code itself.
   const toCode = (code: string, row: any): AuthorizationCode | undefined => {
     const session = unseal<UpstreamSession>(code, 'code session', row.sealed_session)
@@ -72,23 +90,27 @@ export function codes(db: Db): CodeStore {
         await tx.query('update atoms_oauth.authorization_codes set used_at = now(), verifier_hash = $2, sealed_response = $3 where code_hash = $1', [
           codeHash, verifierHash, seal(presented, 'code response', issued),
         ])
-        if (issued.refresh_token) await insertRefreshToken(tx, issued.refresh_token, code)
+        if (issued.refresh_token) await insertRefreshToken(tx, key, issued.refresh_token, code, issued.access_token)
+        await tx.query(
+          'insert into atoms_oauth.proven_clients (client_id) values ($1) on conflict (client_id) do update set proven_at = now()',
+          [code.clientId],
+        )
         return { outcome: 'issued' as const, response: issued, code }
       })
     },
   }
 }
 
-export function refreshTokens(db: Db): RefreshTokenStore {
+export function refreshTokens(db: Db, key: TokenKey): RefreshTokenStore {
   return {
     async find(token) {
-      const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [sha256(token)])
+      const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [key.lookup(token)])
       const row = rows[0]
       if (!row) return undefined
-      return { clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource, active: !row.rotated_at && !row.revoked_at }
+      return { ...toGrant(row), active: !row.rotated_at && !row.revoked_at }
     },
     async claim(token, clientId, replaySeconds): Promise<RefreshClaim> {
-      const tokenHash = sha256(token)
+      const tokenHash = key.lookup(token)
       return db.transaction(async (tx) => {
         const { rows } = await tx.query(
           `select *, rotated_at > now() - make_interval(secs => $2) as in_replay_window,
@@ -101,28 +123,31 @@ export function refreshTokens(db: Db): RefreshTokenStore {
         if (row.client_id !== clientId) return { kind: 'invalid', reason: 'the refresh token was issued to another client' }
         if (row.revoked_at) return { kind: 'invalid', reason: 'the refresh token has been revoked' }
         if (row.rotated_at) {
-          const successor = row.in_replay_window ? unseal<TokenResponse>(token, 'refresh successor', row.sealed_successor) : undefined
+          const successor = row.in_replay_window ? unseal<TokenResponse>(key.sealing(token), 'refresh successor', row.sealed_successor) : undefined
           if (successor) return { kind: 'replay', response: successor }
-          return { kind: 'reused' }
+          return { kind: 'reused', grant: toGrant(row) }
         }
         if (row.claim_fresh) return { kind: 'busy' }
         await tx.query('update atoms_oauth.refresh_tokens set rotating_since = now() where token_hash = $1', [tokenHash])
-        return { kind: 'claimed', grant: { clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource } }
+        return { kind: 'claimed', grant: toGrant(row) }
       })
     },
     async complete(token, response, successor, grant) {
       await db.transaction(async (tx) => {
         await tx.query('update atoms_oauth.refresh_tokens set rotated_at = now(), rotating_since = null, sealed_successor = $2 where token_hash = $1', [
-          sha256(token), seal(token, 'refresh successor', response),
+          key.lookup(token), seal(key.sealing(token), 'refresh successor', response),
         ])
-        await insertRefreshToken(tx, successor, grant)
+        await insertRefreshToken(tx, key, successor, grant, response.access_token)
       })
     },
     async release(token) {
-      await db.query('update atoms_oauth.refresh_tokens set rotating_since = null where token_hash = $1', [sha256(token)])
+      await db.query('update atoms_oauth.refresh_tokens set rotating_since = null where token_hash = $1', [key.lookup(token)])
     },
     async revoke(token) {
-      await db.query('update atoms_oauth.refresh_tokens set revoked_at = now(), sealed_successor = null where token_hash = $1 and revoked_at is null', [sha256(token)])
+      await db.query('update atoms_oauth.refresh_tokens set revoked_at = now(), sealed_successor = null where token_hash = $1 and revoked_at is null', [key.lookup(token)])
+    },
+    async dropUnkeyed() {
+      return (await db.query('delete from atoms_oauth.refresh_tokens where not keyed')).rowCount
     },
   }
 }

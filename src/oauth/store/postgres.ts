@@ -7,6 +7,7 @@ import { codes, refreshTokens } from './postgres-grants.ts'
 import { scopeWithin } from '../scopes.ts'
 import { sha256 } from '../../crypto.ts'
 import { seal, unseal } from './sealed.ts'
+import { tokenKey } from '../token-key.ts'
 
 /** Registrations not used for this long are deleted by the sweep. */
 export const CLIENT_IDLE_DAYS = 30
@@ -36,6 +37,10 @@ function clients(db: Db): ClientStore {
         [clientId, CLIENT_IDLE_DAYS],
       )
       return rows[0] ? toRecord(rows[0]) : undefined
+    },
+    async proven(clientId) {
+      const { rows } = await db.query('select 1 from atoms_oauth.proven_clients where client_id = $1', [clientId])
+      return rows.length > 0
     },
   }
 }
@@ -112,25 +117,30 @@ function consents(db: Db): ConsentStore {
 function metadataDocuments(db: Db): MetadataDocumentCache {
   return {
     async get(url) {
-      const { rows } = await db.query('select document from atoms_oauth.metadata_documents where url = $1 and expires_at > now()', [url])
-      return rows[0] ? (rows[0].document as ClientMetadata) : undefined
+      const { rows } = await db.query('select document, failure from atoms_oauth.metadata_documents where url = $1 and expires_at > now()', [url])
+      const row = rows[0]
+      if (!row) return undefined
+      return row.document ? { metadata: row.document as ClientMetadata } : { failure: String(row.failure ?? 'refused') }
     },
-    async put(url, metadata, ttlSeconds) {
+    async put(url, document, ttlSeconds) {
+      const [metadata, failure] = 'metadata' in document ? [JSON.stringify(document.metadata), null] : [null, document.failure]
       await db.query(
-        `insert into atoms_oauth.metadata_documents (url, document, expires_at) values ($1, $2, now() + make_interval(secs => $3))
-         on conflict (url) do update set document = excluded.document, expires_at = excluded.expires_at`,
-        [url, JSON.stringify(metadata), ttlSeconds],
+        `insert into atoms_oauth.metadata_documents (url, document, failure, expires_at) values ($1, $2, $3, now() + make_interval(secs => $4))
+         on conflict (url) do update set document = excluded.document, failure = excluded.failure, expires_at = excluded.expires_at`,
+        [url, metadata, failure, ttlSeconds],
       )
     },
   }
 }
 
-export function postgresOAuthStore(db: Db): OAuthStore {
+/** `key`: the token key (loadTokenKey), which the database never holds. */
+export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
+  const keyed = tokenKey(key)
   return {
     clients: clients(db),
     authorizations: authorizations(db),
-    codes: codes(db),
-    refreshTokens: refreshTokens(db),
+    codes: codes(db, keyed),
+    refreshTokens: refreshTokens(db, keyed),
     consents: consents(db),
     metadataDocuments: metadataDocuments(db),
     async secret(name) {
@@ -149,6 +159,9 @@ export function postgresOAuthStore(db: Db): OAuthStore {
       )
       return Number(rows[0]!.hits)
     },
+    async undoHit(bucket) {
+      await db.query('update atoms_oauth.rate_limits set hits = greatest(hits - 1, 0) where bucket = $1', [bucket])
+    },
     async sweep() {
       const statements = [
         'delete from atoms_oauth.pending_authorizations where expires_at <= now()',
@@ -158,6 +171,7 @@ export function postgresOAuthStore(db: Db): OAuthStore {
         `delete from atoms_oauth.refresh_tokens where coalesce(revoked_at, rotated_at) <= now() - make_interval(days => ${SPENT_TOKEN_DAYS})`,
         "update atoms_oauth.refresh_tokens set sealed_successor = null where sealed_successor is not null and rotated_at <= now() - interval '1 minute'",
         `delete from atoms_oauth.clients where last_used_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
+        `delete from atoms_oauth.proven_clients where proven_at <= now() - make_interval(days => ${CLIENT_IDLE_DAYS})`,
         "delete from atoms_oauth.rate_limits where window_start <= now() - interval '1 day'",
         'delete from atoms_oauth.metadata_documents where expires_at <= now()',
       ]

@@ -14,6 +14,8 @@ export interface ClientStore {
   create(client: { clientId: string; secretHash: string | null; metadata: ClientMetadata }): Promise<ClientRecord>
   /** A registration that has not expired; using it keeps it alive. */
   find(clientId: string): Promise<ClientRecord | undefined>
+  /** Whether a code issued to this client (registered or metadata document) was ever redeemed. */
+  proven(clientId: string): Promise<boolean>
 }
 
 export interface PendingAuthorization {
@@ -37,7 +39,8 @@ export interface PendingAuthorization {
  * The stores of requests, codes and refresh tokens are given the secret itself (the handle
  * the browser holds, the code or refresh token the client holds). They keep only its hash,
  * and seal what a row holds of a Supabase session or a token answer under a key derived
- * from it: a read of the database alone yields no usable credential.
+ * from it: a read of the database alone yields no usable credential. Refresh tokens, which
+ * are Supabase's and short, are hashed and sealed with the token key besides (token-key.ts).
  */
 export interface AuthorizationStore {
   create(handle: string, request: PendingAuthorization, ttlSeconds: number): Promise<void>
@@ -70,7 +73,8 @@ export interface CodeStore {
    * Redeems a code atomically. `check` throws an OAuthError to refuse (the code stays
    * unused); on success `respond` builds the answer, kept for `replaySeconds` so the same
    * code with the same verifier gets it again, and the refresh token it carries is bound to
-   * the client in the same transaction. A missing or expired code resolves to undefined.
+   * the client in the same transaction, and the client counts as proven from then on. A
+   * missing or expired code resolves to undefined.
    */
   redeem(
     code: string,
@@ -86,6 +90,8 @@ export interface RefreshGrant {
   userId: string
   scope: string
   resource: string
+  /** The Supabase session behind it, when its access token named one. */
+  sessionId: string | undefined
 }
 
 export type RefreshClaim =
@@ -94,7 +100,7 @@ export type RefreshClaim =
   /** Another request (maybe on another instance) is rotating it right now. */
   | { kind: 'busy' }
   /** Rotated longer ago than the replay window: a copy of it is in someone else's hands. */
-  | { kind: 'reused' }
+  | { kind: 'reused'; grant: RefreshGrant }
   | { kind: 'invalid'; reason: string }
 
 export interface RefreshTokenStore {
@@ -105,6 +111,8 @@ export interface RefreshTokenStore {
   /** Gives a claim back after a transient failure, so a retry can rotate. */
   release(token: string): Promise<void>
   revoke(token: string): Promise<void>
+  /** Deletes rows stored before refresh tokens were keyed (migration 0055); returns how many. */
+  dropUnkeyed(): Promise<number>
 }
 
 export interface ConsentStore {
@@ -113,9 +121,12 @@ export interface ConsentStore {
   grant(userId: string, clientId: string, scope: string): Promise<void>
 }
 
+/** A cached document, or why it was refused (a failed fetch is remembered too, briefly). */
+export type CachedDocument = { metadata: ClientMetadata } | { failure: string }
+
 export interface MetadataDocumentCache {
-  get(url: string): Promise<ClientMetadata | undefined>
-  put(url: string, metadata: ClientMetadata, ttlSeconds: number): Promise<void>
+  get(url: string): Promise<CachedDocument | undefined>
+  put(url: string, document: CachedDocument, ttlSeconds: number): Promise<void>
 }
 
 export interface OAuthStore {
@@ -129,6 +140,8 @@ export interface OAuthStore {
   secret(name: string): Promise<Buffer>
   /** Counts a hit in a fixed window and returns the count so far in it. */
   hit(bucket: string, windowSeconds: number): Promise<number>
+  /** Takes one `hit` back (an attempt counted before it was checked turned out genuine). */
+  undoHit(bucket: string): Promise<void>
   /**
    * Deletes expired rows and returns how many. The Supabase session of a request or code
    * that expired unused goes with its row: sealed under a secret nobody presents any more,
