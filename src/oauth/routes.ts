@@ -19,8 +19,8 @@ import { pageSecurity } from '../http/page-security.ts'
 export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   app.setErrorHandler(oauthErrorHandler)
   const { asPaths, prmPaths } = discoveryPaths(ctx.urls)
-  openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke].map(pathOf)])
-  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: true })
+  openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke, ctx.urls.jwks].map(pathOf)])
+  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: true, ...(ctx.keys ? { jwks: ctx.keys.jwks } : {}) })
   for (const routes of [registerRoutes, tokenRoutes, revokeRoutes, introspectRoutes]) await app.register(routes, { ctx })
   // The browser's routes, pages and redirects, in a context of their own with the page headers.
   await app.register(async (pages) => {

@@ -11,7 +11,7 @@ const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
 /**
  * POST /revoke (RFC 7009). A refresh token ends its Supabase session (the only way to end
  * it with just a refresh token is to rotate it once and log out with the new access
- * token); an access token ends its session directly. Unknown tokens get 200, as §2.2 says.
+ * token); a Supabase access token ends its session directly. Unknown tokens get 200, as §2.2 says.
  */
 export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   const { store, upstream } = ctx
@@ -43,14 +43,19 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
           await upstream.logout(session.accessToken)
         })
       } else if (claim.kind === 'replay') {
-        // Rotated a moment ago: the session lives on in its successor, which ends with it.
-        await endSession(() => upstream.logout(claim.response.access_token))
-        if (claim.response.refresh_token) await store.refreshTokens.revoke(claim.response.refresh_token)
+        // Rotated a moment ago: the session lives on in its successor, which ends with it. Its
+        // access token may be one of ours, so the session is reached through its refresh token.
+        const successor = claim.response.refresh_token
+        if (successor) {
+          await endSession(async () => upstream.logout((await upstream.refresh(successor)).accessToken))
+          await store.refreshTokens.revoke(successor)
+        }
       }
       await store.refreshTokens.revoke(token)
       return reply.code(200).send()
     }
-    if (looksLikeJwt(token)) {
+    // Our own access tokens are never sent to Supabase; they end at their `exp`, within the hour.
+    if (!ctx.keys && looksLikeJwt(token)) {
       const valid = await ctx.verifyAccessToken(token).then(() => true, () => false)
       if (valid) await endSession(() => upstream.logout(token))
     }
