@@ -27,13 +27,17 @@ export function scopesForToolCall(name: string, args: unknown): readonly string[
   return typeof operation === 'string' && reads.includes(operation) ? READ : WRITE
 }
 
-/** The tool calls of a request body: JSON-RPC `tools/call` messages (one or a batch), or a REST `{tool, arguments}`. */
+/**
+ * The calls of a request body that reach data: JSON-RPC `tools/call` messages (one or a
+ * batch), a REST `{tool, arguments}`, and `resources/read` (entities as context), which reads.
+ */
 function toolCallsIn(body: unknown): Array<{ name: unknown; args: unknown }> {
   const calls: Array<{ name: unknown; args: unknown }> = []
   for (const message of Array.isArray(body) ? body : [body]) {
     if (message === null || typeof message !== 'object') continue
     const m = message as Record<string, any>
     if (m.method === 'tools/call') calls.push({ name: m.params?.name, args: m.params?.arguments })
+    else if (m.method === 'resources/read') calls.push({ name: 'resources/read', args: undefined })
     else if (typeof m.tool === 'string') calls.push({ name: m.tool, args: m.arguments })
   }
   return calls
