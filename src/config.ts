@@ -10,6 +10,8 @@ import { withoutTrailingSlashes } from './http/trailing-slashes.ts'
 export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
 /** Where AUTH_MODE=oauth signs users in: our page with Supabase's password grant, Supabase's own OAuth server behind us, or Supabase's OAuth server alone. */
 export const OAUTH_UPSTREAMS = ['password', 'supabase-oauth', 'delegate'] as const
+/** What the authorization server of AUTH_MODE=oauth hands out as access tokens: its own, bound to /mcp, or the Supabase session's. */
+export const OAUTH_ACCESS_TOKENS = ['bound', 'supabase'] as const
 export type AuthModeName = (typeof AUTH_MODES)[number]
 export const TRANSPORTS = ['http', 'stdio'] as const
 export const TOKEN_VALIDATIONS = ['auto', 'local', 'remote'] as const
@@ -107,6 +109,9 @@ export interface Config {
      * endpoint is not served.
      */
     introspectionSecret: string | undefined
+    accessTokens: (typeof OAUTH_ACCESS_TOKENS)[number]
+    /** The longest an access token of ours lives; the Supabase session behind it may shorten it. */
+    accessTokenLifetimeSeconds: number
   }
   /** Where the server's own supabase-js client points: the real project or the embedded auth. */
   effectiveSupabaseUrl: string
@@ -186,6 +191,8 @@ const schema = {
     SUPABASE_OAUTH_CLIENT_SECRET: { type: 'string' },
     OAUTH_TOKEN_KEY: { type: 'string' },
     OAUTH_INTROSPECTION_SECRET: { type: 'string' },
+    OAUTH_ACCESS_TOKENS: { type: 'string', enum: [...OAUTH_ACCESS_TOKENS], default: 'bound' },
+    OAUTH_ACCESS_TOKEN_LIFETIME: { type: 'integer', minimum: 60, maximum: 86400, default: 3600 },
   },
 } as const
 
@@ -213,6 +220,8 @@ const ACCEPTS: Record<string, string> = {
   OAUTH_REGISTRATIONS_PER_HOUR: 'an integer from 0 (no limit) to 100000',
   OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
   OAUTH_UPSTREAM: `one of ${OAUTH_UPSTREAMS.join(', ')}`,
+  OAUTH_ACCESS_TOKENS: `one of ${OAUTH_ACCESS_TOKENS.join(', ')}`,
+  OAUTH_ACCESS_TOKEN_LIFETIME: 'an integer number of seconds from 60 to 86400',
 }
 
 /**
@@ -446,6 +455,8 @@ export function loadConfig(
         : undefined,
       tokenKey: raw.OAUTH_TOKEN_KEY,
       introspectionSecret: raw.OAUTH_INTROSPECTION_SECRET,
+      accessTokens: raw.OAUTH_ACCESS_TOKENS,
+      accessTokenLifetimeSeconds: raw.OAUTH_ACCESS_TOKEN_LIFETIME,
     },
     effectiveSupabaseUrl,
     effectiveAnonKey: raw.SUPABASE_ANON_KEY ?? EMBEDDED_ANON_KEY,

@@ -14,7 +14,7 @@ export interface UserContext {
   aal: string | undefined
   /** The verified JWT claims, as Postgres policies see them through `request.jwt.claims`. */
   claims: Record<string, unknown>
-  /** The Supabase access token itself, for calls made on the user's behalf. */
+  /** The access token the caller presented: the Supabase one, or in oauth mode by default our own. */
   accessToken: string
   /** Unix seconds. */
   expiresAt: number

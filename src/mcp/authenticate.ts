@@ -4,6 +4,7 @@ import { refusalFor, type AuthRefusal } from '../auth/challenge.ts'
 import { AuthError } from '../auth/errors.ts'
 import type { AuthMode } from '../auth/mode.ts'
 import type { UserContext } from '../auth/user-context.ts'
+import { requireToolScopes } from './tool-scopes.ts'
 
 /**
  * Takes the legacy `auth_token` argument out of every tool call in `body` (a JSON-RPC message,
@@ -29,13 +30,15 @@ export function takeLegacyToken(body: unknown): string | undefined {
 
 /**
  * Who is calling: the `Authorization` header, or, only when no header came, the legacy
- * `auth_token` tool argument. Both go through the active mode alike. Throws an `AuthError`.
+ * `auth_token` tool argument. Both go through the active mode alike, and the tool calls of
+ * the request must be within the token's scopes. Throws an `AuthError`.
  */
 export async function authenticateRequest(request: FastifyRequest, authMode: AuthMode): Promise<UserContext> {
   const legacy = takeLegacyToken(request.body)
   const header = request.headers.authorization
-  if (header === undefined && legacy !== undefined) return authMode.authenticate(legacy)
-  return authMode.authenticate(bearerTokenFrom(header))
+  const user = await authMode.authenticate(header === undefined && legacy !== undefined ? legacy : bearerTokenFrom(header))
+  requireToolScopes(user, request.body)
+  return user
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Db } from '../db/db.ts'
 import { openDatabase } from '../db/open.ts'
 import { failedAuthInfo, toAuthInfo } from './auth-info.ts'
 import { takeLegacyToken } from './authenticate.ts'
+import { requireToolScopes } from './tool-scopes.ts'
 import { jsonRpcError } from './http-common.ts'
 import { createMcpCore, type McpCore } from './mcp-server.ts'
 
@@ -36,7 +37,9 @@ async function authInfoFor(message: JSONRPCMessage, options: StdioOptions) {
   if (!options.authMode) return failedAuthInfo('this server has no auth mode configured; it cannot verify tokens')
   if (!token) return failedAuthInfo('authentication required: set MCP_AUTH_TOKEN or pass the auth_token argument')
   try {
-    return toAuthInfo(await options.authMode.authenticate(token))
+    const user = await options.authMode.authenticate(token)
+    requireToolScopes(user, message)
+    return toAuthInfo(user)
   } catch (error) {
     if (error instanceof AuthError) return failedAuthInfo(`authentication failed: ${error.message}`)
     throw error

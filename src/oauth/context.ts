@@ -1,6 +1,8 @@
 import type { UserContext } from '../auth/user-context.ts'
 import type { Config } from '../config.ts'
+import type { AccessTokenIssuer } from './access-tokens.ts'
 import type { BrowserBinding } from './browser-binding.ts'
+import type { KeyRing } from './signing-keys.ts'
 import type { ClientRecord, OAuthStore } from './store/types.ts'
 import type { Upstream } from './upstream.ts'
 import type { OAuthUrls } from './urls.ts'
@@ -12,12 +14,16 @@ export interface OAuthContext {
   store: OAuthStore
   upstream: Upstream
   binding: BrowserBinding
+  /** What the token endpoint hands out as access tokens (OAUTH_ACCESS_TOKENS). */
+  accessTokens: AccessTokenIssuer
+  /** The keys our access tokens are signed with; absent when we hand out Supabase's. */
+  keys: KeyRing | undefined
   /**
    * A registered client or a Client ID Metadata Document, by client_id; `caller` is the
    * address of the request, which document fetches are limited by.
    */
   findClient(clientId: string, caller: string): Promise<ClientRecord | undefined>
-  /** Verifies a Supabase access token (the mode's `authenticate`); throws for anything else. */
+  /** Verifies an access token this server hands out (the mode's `authenticate`); throws for anything else. */
   verifyAccessToken(token: string): Promise<UserContext>
   /**
    * After this server ended a Supabase session: the mode's token checks refuse its tokens

@@ -7,6 +7,7 @@ import { openToBrowsers } from './cors.ts'
 import { discoveryPaths } from './handlers/discovery.ts'
 import type { OAuthMode } from './index.ts'
 import { protectedResourceMetadata } from './metadata.ts'
+import { IDENTITY_SCOPES } from './scopes.ts'
 import { oauthUrls } from './urls.ts'
 
 /** The issuer of Supabase Auth's OAuth 2.1 server (the embedded auth's when SUPABASE_URL is unset). */
@@ -19,7 +20,8 @@ export const supabaseAuthorizationServer = (config: Pick<Config, 'effectiveSupab
  */
 export function createDelegatingMode(config: Config, verifier: TokenVerifier): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
-  const prm = { ...protectedResourceMetadata(urls), authorization_servers: [supabaseAuthorizationServer(config)] }
+  // Supabase's OAuth server knows only the identity scopes.
+  const prm = { ...protectedResourceMetadata(urls, IDENTITY_SCOPES), authorization_servers: [supabaseAuthorizationServer(config)] }
   const { prmPaths } = discoveryPaths(urls)
   const routes = async (app: FastifyInstance) => {
     openToBrowsers(app, [...prmPaths])
@@ -30,5 +32,5 @@ export function createDelegatingMode(config: Config, verifier: TokenVerifier): O
       })
     }
   }
-  return { ...verifyingMode('oauth', verifier, routes), challengeParams: () => oauthChallengeParams(config.baseUrl) }
+  return { ...verifyingMode('oauth', verifier, routes), challengeParams: () => oauthChallengeParams(config.baseUrl, IDENTITY_SCOPES) }
 }

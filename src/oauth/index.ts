@@ -1,15 +1,20 @@
 import type { FastifyInstance } from 'fastify'
 import { LONGEST_ACCESS_TOKEN_SECONDS } from '../auth/ended-sessions.ts'
 import type { AuthMode } from '../auth/mode.ts'
+import { verifyingMode } from '../auth/modes/verifying-mode.ts'
+import { KeyStore } from '../auth/strategies/key-store.ts'
+import type { VerifierDeps } from '../auth/strategies/verifiers.ts'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
+import { boundAccessTokens, boundTokenVerifier, supabaseAccessTokens } from './access-tokens.ts'
 import { browserBinding } from './browser-binding.ts'
 import { oauthChallengeParams } from './challenge.ts'
 import { createClientResolver } from './client-resolver.ts'
 import type { OAuthContext } from './context.ts'
 import { authorizationServer } from './routes.ts'
-import { postgresOAuthStore } from './store/postgres.ts'
+import { oauthSecrets, postgresOAuthStore } from './store/postgres.ts'
 import { loadTokenKey } from './token-key.ts'
+import { keyRing } from './signing-keys.ts'
 import { createSupabaseOAuthUpstream } from './supabase-oauth-upstream.ts'
 import { createUpstream, type Upstream } from './upstream.ts'
 import { oauthUrls } from './urls.ts'
@@ -37,9 +42,10 @@ export interface OAuthModeOptions {
   upstreamHeaders?: Record<string, string>
   upstream?: Upstream
   /**
-   * How access tokens are checked, and told about sessions this server ended. Defaults to a
-   * local check against the project JWKS; the server's shared token validation can be
-   * passed instead.
+   * How Supabase access tokens are checked, when they are what we hand out
+   * (OAUTH_ACCESS_TOKENS=supabase), and told about sessions this server ended. Defaults to a
+   * local check against the project JWKS; the server's shared token validation can be passed
+   * instead.
    */
   tokens?: Pick<AuthMode, 'authenticate' | 'forget' | 'forgetSession'>
 }
@@ -48,15 +54,30 @@ export interface OAuthModeOptions {
 export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
 
 /**
+ * AUTH_MODE=oauth without the authorization server (the stdio transport has no database):
+ * our access tokens are checked against the JWKS the server at BASE_URL publishes.
+ */
+export function oauthTokenChecks(deps: VerifierDeps, supabaseChecks: AuthMode): AuthMode {
+  if (deps.config.oauth.accessTokens !== 'bound') return supabaseChecks
+  const urls = oauthUrls(deps.config.baseUrl)
+  const keys = new KeyStore({ jwksUrl: urls.jwks, secret: undefined, timeoutMs: deps.config.upstreamTimeoutMs, log: deps.log })
+  return verifyingMode('oauth', boundTokenVerifier(keys, urls))
+}
+
+/**
  * AUTH_MODE=oauth: an OAuth 2.1 authorization server with dynamic registration in front of
- * Supabase Auth. The tokens it hands out are the Supabase JWTs themselves, so
- * `authenticate` is the same check every mode ends in.
+ * Supabase Auth. By default (OAUTH_ACCESS_TOKENS=bound) it hands out its own access tokens,
+ * for /mcp only, and /mcp accepts nothing else; with `supabase` it hands out the Supabase
+ * JWTs themselves, checked by `authenticate` like every other mode's.
  */
 export function createOAuthMode({ config, db, upstreamHeaders, upstream = upstreamFor(config, upstreamHeaders), tokens }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
-  const check = tokens ? (token: string) => tokens.authenticate(token) : localCheck(config)
-  const forget = (token: string, expiresAt: number) => tokens?.forget?.(token, expiresAt)
-  const forgetSession = (sessionId: string, until: number) => tokens?.forgetSession?.(sessionId, until)
+  const keys = config.oauth.accessTokens === 'bound' ? keyRing({ secret: oauthSecrets(db) }) : undefined
+  // With our own tokens, /mcp accepts nothing else; their checks are the ones told what ended.
+  const checks = keys ? verifyingMode('oauth', boundTokenVerifier(keys, urls)) : tokens
+  const check = checks ? (token: string) => checks.authenticate(token) : localCheck(config)
+  const forget = (token: string, expiresAt: number) => checks?.forget?.(token, expiresAt)
+  const forgetSession = (sessionId: string, until: number) => checks?.forgetSession?.(sessionId, until)
   let sweeper: NodeJS.Timeout | undefined
 
   return {
@@ -77,6 +98,8 @@ export function createOAuthMode({ config, db, upstreamHeaders, upstream = upstre
         store,
         upstream,
         binding: browserBinding(await store.secret('browser-binding'), urls.issuer.startsWith('https://')),
+        accessTokens: keys ? boundAccessTokens(keys, config, urls) : supabaseAccessTokens,
+        keys,
         findClient: createClientResolver(config, store, app.log),
         verifyAccessToken: check,
         forgetToken: forget,

@@ -1,13 +1,14 @@
-import { AUTHORIZATION_SCOPES, SUPPORTED_SCOPES } from './scopes.ts'
+import { AUTHORIZATION_SCOPES, RESOURCE_SCOPES } from './scopes.ts'
 import type { OAuthUrls } from './urls.ts'
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const
 export const GRANT_TYPES = ['authorization_code', 'refresh_token'] as const
 
 /** RFC 8414 authorization server metadata; it lists only what the endpoints really do. */
-export function authorizationServerMetadata(urls: OAuthUrls, options: { introspection: boolean }) {
+export function authorizationServerMetadata(urls: OAuthUrls, options: { introspection: boolean; signsTokens: boolean }) {
   return {
     issuer: urls.issuer,
+    ...(options.signsTokens ? { jwks_uri: urls.jwks } : {}),
     authorization_endpoint: urls.authorize,
     token_endpoint: urls.token,
     registration_endpoint: urls.register,
@@ -26,12 +27,15 @@ export function authorizationServerMetadata(urls: OAuthUrls, options: { introspe
   }
 }
 
-/** RFC 9728 protected resource metadata for the MCP endpoint. */
-export function protectedResourceMetadata(urls: OAuthUrls) {
+/**
+ * RFC 9728 protected resource metadata for the MCP endpoint. It lists the resource's own
+ * scopes, never `offline_access` (2026-07-28: a refresh token is the AS's business).
+ */
+export function protectedResourceMetadata(urls: OAuthUrls, scopes: readonly string[] = RESOURCE_SCOPES) {
   return {
     resource: urls.resource,
     authorization_servers: [urls.issuer],
-    scopes_supported: [...SUPPORTED_SCOPES],
+    scopes_supported: [...scopes],
     bearer_methods_supported: ['header'],
     resource_name: 'atoms-mcp',
   }

@@ -1,4 +1,5 @@
 import { html, page, type SafeHtml } from '../http/html.ts'
+import { SCOPE_DESCRIPTIONS } from './scopes.ts'
 
 export interface PageClient {
   clientId: string
@@ -69,6 +70,16 @@ ${providerLinks}
   )
 }
 
+/** What the grant lets the client do, in the user's words; a read-only grant says so. */
+function scopeList(scope: string): SafeHtml {
+  const scopes = scope.split(' ').filter(Boolean)
+  const lines = [...new Set(scopes.map((name) => SCOPE_DESCRIPTIONS[name] ?? name))]
+  const readOnly = scopes.includes('atoms:read') && !scopes.includes('atoms:write')
+  return html`<p>As you, it may:</p>
+<ul class="scopes">${lines.map((line) => html`<li>${line}</li>`)}</ul>
+${readOnly ? html`<p>It cannot change anything.</p>` : ''}`
+}
+
 export function consentPage(model: ConsentPageModel): string {
   const name = model.client.name ?? 'An application without a name'
   return page(
@@ -76,7 +87,8 @@ export function consentPage(model: ConsentPageModel): string {
     html`<h1>Allow access?</h1>
 <p><strong class="client">${name}</strong> wants to use atoms-mcp as <strong>${model.userEmail ?? 'you'}</strong>.</p>
 ${clientLine(model.client)}
-<p class="note">It will act as you on every atoms-mcp tool (scopes: ${model.scope}). Client id: ${model.client.clientId}</p>
+${scopeList(model.scope)}
+<p class="note">Scopes: ${model.scope}. Client id: ${model.client.clientId}</p>
 <form method="post" action="${model.decisionAction}">
 <input type="hidden" name="handle" value="${model.handle}">
 <input type="hidden" name="csrf" value="${model.csrf}">

@@ -19,9 +19,9 @@ import { pageSecurity } from '../http/page-security.ts'
 export async function authorizationServer(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   app.setErrorHandler(oauthErrorHandler)
   const { asPaths, prmPaths } = discoveryPaths(ctx.urls)
-  openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke].map(pathOf)])
+  openToBrowsers(app, [...asPaths, ...prmPaths, ...[ctx.urls.register, ctx.urls.token, ctx.urls.revoke, ctx.urls.jwks].map(pathOf)])
   const introspectionSecret = ctx.config.oauth.introspectionSecret
-  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: introspectionSecret !== undefined })
+  await app.register(discoveryRoutes, { urls: ctx.urls, introspection: introspectionSecret !== undefined, ...(ctx.keys ? { jwks: ctx.keys.jwks } : {}) })
   for (const routes of [registerRoutes, tokenRoutes, revokeRoutes]) await app.register(routes, { ctx })
   if (introspectionSecret !== undefined) await app.register(introspectRoutes, { ctx, secret: introspectionSecret })
   // The browser's routes, pages and redirects, in a context of their own with the page headers.

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import type { Config } from '../config.ts'
 import { logoutAt, supabaseAuthCaller, UpstreamError, type Upstream, type UpstreamSession } from './upstream.ts'
-import { SUPPORTED_SCOPES } from './scopes.ts'
+import { IDENTITY_SCOPES } from './scopes.ts'
 import { oauthUrls } from './urls.ts'
 
 /** The log line for a `misconfigured` failure: the operator has to fix the client credentials. */
@@ -65,7 +65,7 @@ export function createSupabaseOAuthUpstream(config: UpstreamConfig, client: { id
         state,
         code_challenge: codeChallenge,
         code_challenge_method: 'S256',
-        scope: SUPPORTED_SCOPES.join(' '),
+        scope: IDENTITY_SCOPES.join(' '),
       }).toString()
       return url.toString()
     },

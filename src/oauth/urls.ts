@@ -16,6 +16,8 @@ export interface OAuthUrls {
   register: string
   revoke: string
   introspect: string
+  /** The public keys our access tokens are signed with (RFC 8414 `jwks_uri`). */
+  jwks: string
   callback: string
   /** The sign-in and consent page's own steps. */
   signIn: string
@@ -39,6 +41,7 @@ export function oauthUrls(baseUrl: string): OAuthUrls {
     register: at('/register'),
     revoke: at('/revoke'),
     introspect: at('/introspect'),
+    jwks: at('/.well-known/jwks.json'),
     callback: at('/auth/callback'),
     signIn: at('/authorize/sign-in'),
     provider: at('/authorize/provider'),

@@ -2,7 +2,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import type { Config } from '../config.ts'
 import { InvalidTokenError, UpstreamUnavailableError } from '../auth/errors.ts'
 import type { UserContext } from '../auth/user-context.ts'
-import { SUPPORTED_SCOPES } from './scopes.ts'
+import { IDENTITY_SCOPES } from './scopes.ts'
 
 export type AccessTokenVerifier = (token: string) => Promise<JWTPayload>
 
@@ -44,7 +44,7 @@ export function userContextFrom(token: string, claims: JWTPayload): UserContext 
     claims: claims as Record<string, unknown>,
     accessToken: token,
     expiresAt: claims.exp!,
-    scopes: [...SUPPORTED_SCOPES],
+    scopes: [...IDENTITY_SCOPES],
     mode: 'oauth',
   }
 }

@@ -5,11 +5,14 @@ import { startTestServer } from '../helpers/server.ts'
 import { CHALLENGE_INVALID_TOKEN, CHALLENGE_NO_TOKEN, forgeries, probe, probeRoutes, signedInUser } from '../helpers/auth.ts'
 
 const MODES = ['jwt', 'bearer', 'simple', 'oauth'] as const
+// These cases are about Supabase session tokens; oauth mode takes them only when it hands them
+// out (OAUTH_ACCESS_TOKENS=supabase). Its own tokens: test/oauth/bound-tokens.test.ts.
+const ENV = { oauth: { OAUTH_ACCESS_TOKENS: 'supabase' } } as Record<string, Record<string, string>>
 
 for (const backend of backends()) {
   for (const mode of MODES) {
     t.test(`AUTH_MODE=${mode} on ${backend.name}`, async (t) => {
-      const server = await startTestServer(backend, { AUTH_MODE: mode }, { extraRoutes: probeRoutes })
+      const server = await startTestServer(backend, { AUTH_MODE: mode, ...ENV[mode] }, { extraRoutes: probeRoutes })
       t.teardown(() => server.dispose())
       const base = server.config.baseUrl
       const alice = await signedInUser(base, server.anonKey, 'alice@example.com')

@@ -66,3 +66,40 @@ t.test('the 2.x client’s own OAuth: discovery, registration, sign-in, code, th
   t.equal(me.id, userId, 'the signed-in user is the caller')
   t.equal(me.mode, 'oauth')
 })
+
+/** A client whose first authorization asks for read only, as a cautious user would grant. */
+class ReadOnlyFirst extends TestOAuthProvider {
+  firstScope: string | undefined = 'atoms:read'
+  override async redirectToAuthorization(url: URL) {
+    if (this.firstScope) url.searchParams.set('scope', this.firstScope)
+    this.firstScope = undefined
+    return super.redirectToAuthorization(url)
+  }
+}
+
+t.test('the 2.x client’s step-up: a read-only grant reads, a write gets 403 insufficient_scope, the client asks again and writes', async (t) => {
+  const server = await startTestServer(backend, { AUTH_MODE: 'oauth' })
+  t.teardown(() => server.dispose())
+  await signUpWithPassword(server, 'step-up@example.com', 'correct horse battery')
+  const provider = new ReadOnlyFirst({ email: 'step-up@example.com', password: 'correct horse battery' })
+  const url = new URL(`${server.config.baseUrl}/mcp`)
+
+  const first = new StreamableHTTPClientTransport(url, { authProvider: provider })
+  await t.rejects(new Client({ name: 'atoms-test-v2', version: '1.0.0' }).connect(first), UnauthorizedError)
+  await first.finishAuth(provider.lastRedirect!.searchParams)
+  t.equal(provider.stored?.scope, 'atoms:read', 'a read-only grant')
+
+  const transport = new StreamableHTTPClientTransport(url, { authProvider: provider })
+  const client = new Client({ name: 'atoms-test-v2', version: '1.0.0' })
+  await client.connect(transport)
+  t.teardown(() => client.close())
+  t.same((await resultOf(client, 'entity_tool', { operation: 'list', entity_type: 'organization' })).items, [], 'it lists')
+  const create = { operation: 'create', entity_type: 'organization', data: { name: 'Stepped up', slug: 'stepped-up' } }
+  await t.rejects(resultOf(client, 'entity_tool', create), UnauthorizedError, 'the write is refused and the client is sent to authorize again')
+  t.equal(provider.consentShown, true, 'the user is asked to approve the wider grant')
+  t.match(provider.lastRedirect?.searchParams.get('code'), /.+/)
+  await transport.finishAuth(provider.lastRedirect!.searchParams)
+  t.ok(['atoms:read', 'atoms:write'].every((scope) => provider.stored?.scope?.split(' ').includes(scope)), 'the new grant covers both')
+  const org = await resultOf(client, 'entity_tool', create)
+  t.equal(org.slug, 'stepped-up', 'the write goes through')
+})

@@ -5,7 +5,7 @@ import { createOAuthMode } from '../../src/oauth/index.ts'
 import { bearerChallenge } from '../../src/auth/challenge.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { signUp, supabaseUser, TestOAuthProvider } from './helpers.ts'
+import { signUp, sessionUser, TestOAuthProvider } from './helpers.ts'
 
 const backend = backends()[0]!
 
@@ -61,10 +61,10 @@ t.test('discovery documents', async (t) => {
   t.equal(page.headers.get('access-control-allow-origin'), null, 'the sign-in pages stay closed to other origins')
 
   const params = createOAuthMode({ config: server.config, db: server.db }).challengeParams()
-  t.same(params, { resource_metadata: `${base}/.well-known/oauth-protected-resource/mcp`, scope: 'openid email profile' }, 'the mode gives its challenge params')
+  t.same(params, { resource_metadata: `${base}/.well-known/oauth-protected-resource/mcp`, scope: 'atoms:read atoms:write' }, 'the mode gives its challenge params')
 
   const none = bearerChallenge(undefined, params)
-  t.equal(none, `Bearer realm="atoms-mcp", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", scope="openid email profile"`, 'the 401 challenge without a token')
+  t.equal(none, `Bearer realm="atoms-mcp", resource_metadata="${base}/.well-known/oauth-protected-resource/mcp", scope="atoms:read atoms:write"`, 'the 401 challenge without a token')
   const invalid = bearerChallenge(new InvalidTokenError('the access token is invalid or expired'), params)
   t.match(invalid, /^Bearer realm="atoms-mcp", resource_metadata="[^"]+", scope="[^"]+", error="invalid_token", error_description="the access token is invalid or expired"$/)
 })
@@ -103,5 +103,5 @@ t.test('BASE_URL with a path moves every endpoint and the well-known documents',
   t.equal(await auth(provider, { serverUrl: `${base}/mcp` }), 'REDIRECT')
   t.equal(provider.lastRedirect?.searchParams.get('iss'), base)
   t.equal(await auth(provider, { serverUrl: `${base}/mcp`, authorizationCode: provider.pendingCode! }), 'AUTHORIZED', 'the SDK client finds everything under the path')
-  t.equal((await supabaseUser(server, provider.stored!.access_token)).id, userId)
+  t.equal((await sessionUser(server, provider.stored!.access_token)).id, userId)
 })

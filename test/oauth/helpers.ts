@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import { createClient } from '@supabase/supabase-js'
+import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { Browser } from '../../scripts/lib/browser.ts'
 import { REDIRECT_URI, signInThroughPages } from '../../scripts/lib/oauth-flow.ts'
 import type { TestServer } from '../helpers/server.ts'
@@ -21,6 +22,19 @@ export async function supabaseUser(server: TestServer, accessToken: string): Pro
   const response = await fetch(`${server.config.baseUrl}/auth/v1/user`, { headers: { apikey: server.anonKey, authorization: `Bearer ${accessToken}` } })
   const body: any = await response.json().catch(() => ({}))
   return { status: response.status, email: body.email, id: body.id }
+}
+
+/**
+ * Whose Supabase session an access token of AUTH_MODE=oauth stands for, and whether it is
+ * still alive, as `supabaseUser` answers: 200 with the user, 403 once it ended. A token of
+ * ours is no Supabase token: its session is looked up by the `session_id` it carries, in
+ * the database of `auth` (the server whose embedded auth holds the sessions).
+ */
+export async function sessionUser(auth: TestServer, accessToken: string): Promise<{ status: number; email?: string; id?: string }> {
+  if (decodeProtectedHeader(accessToken).typ !== 'at+jwt') return supabaseUser(auth, accessToken)
+  const claims = decodeJwt(accessToken)
+  const { rows } = await auth.db.query('select 1 from embedded_auth.sessions where id = $1', [claims.session_id])
+  return rows.length === 1 ? { status: 200, id: claims.sub, email: claims.email as string } : { status: 403 }
 }
 
 /**

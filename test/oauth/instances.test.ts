@@ -6,7 +6,7 @@ import { obtainCode, postToken, type FlowStep } from '../../scripts/lib/oauth-fl
 import { freePort } from '../../scripts/lib/ports.ts'
 import { backends, tempDir, type Backend } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { REDIRECT_URI, signUp, supabaseUser } from './helpers.ts'
+import { REDIRECT_URI, signUp, sessionUser } from './helpers.ts'
 import { register, token } from './manual-client.ts'
 
 const postgres = backends().find((backend) => backend.name === 'postgres')
@@ -61,13 +61,13 @@ t.test('two server processes sharing one PostgreSQL', { skip: postgres ? false :
 
   const issued = await token(a, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id })
   t.equal(issued.status, 200, 'the code approved on B is redeemed on A')
-  t.equal((await supabaseUser(a, issued.body.access_token)).email, 'hedy@example.com')
+  t.equal((await sessionUser(a, issued.body.access_token)).email, 'hedy@example.com')
 
   const refreshOn = (base: string) => postToken(base, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id })
   const [fromA, fromB] = await Promise.all([refreshOn(a.config.baseUrl), refreshOn(b.url)])
   t.equal(fromA.status, 200)
   t.equal(fromB.status, 200, 'the same refresh token on both instances at once')
   t.equal(fromA.body.refresh_token, fromB.body.refresh_token, 'is rotated once: both get the same new pair')
-  t.equal((await supabaseUser(a, fromB.body.access_token)).status, 200, 'and the session lives on')
+  t.equal((await sessionUser(a, fromB.body.access_token)).status, 200, 'and the session lives on')
   t.same([readdirSync(a.config.dataDir), readdirSync(bDataDir)], [[], []], 'neither instance kept anything in its data folder')
 })

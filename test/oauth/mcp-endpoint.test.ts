@@ -30,7 +30,7 @@ for (const backend of backends()) {
     }
     t.ok(client, 'the client connected after signing in')
     t.match(probe.challenges[0], `resource_metadata="${config.baseUrl}/.well-known/oauth-protected-resource/mcp"`, 'the first 401 pointed it at the metadata')
-    t.match(probe.challenges[0], 'scope="openid email profile"', 'and named the scopes to ask for')
+    t.match(probe.challenges[0], 'scope="atoms:read atoms:write"', 'and named the scopes to ask for')
     const result: any = await client!.callTool({ name: 'whoami', arguments: {} })
     const me = JSON.parse(result.content[0].text)
     t.same([me.id, me.email, me.mode], [userId, 'tim@example.com', 'oauth'], 'tools/call whoami returns the signed-in user')

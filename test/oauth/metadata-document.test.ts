@@ -3,7 +3,7 @@ import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { backends } from '../helpers/backends.ts'
 import { documentHost } from './document-host.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { REDIRECT_URI, signUp, supabaseUser, TestOAuthProvider } from './helpers.ts'
+import { REDIRECT_URI, signUp, sessionUser, TestOAuthProvider } from './helpers.ts'
 
 const documents = {
   '/client.json': (url: string) => ({
@@ -30,7 +30,7 @@ for (const backend of backends()) {
     t.equal(await server.db.query('select 1 from atoms_oauth.clients').then((r) => r.rows.length), 0, 'nothing was registered')
     t.ok(provider.pendingCode, 'the loopback redirect with a run-time port matched the document')
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
-    t.equal((await supabaseUser(server, provider.stored!.access_token)).id, userId)
+    t.equal((await sessionUser(server, provider.stored!.access_token)).id, userId)
     t.equal(await auth(provider, { serverUrl }), 'AUTHORIZED', 'refresh works for a document client')
     t.equal(host.fetches(), 1, 'the document was fetched once and then served from the cache')
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import { Browser, formOf } from '../../scripts/lib/browser.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { REDIRECT_URI, signUp, supabaseUser } from './helpers.ts'
+import { REDIRECT_URI, signUp, sessionUser } from './helpers.ts'
 import { authorizeUrl, obtainCode, pkce, register, token } from './manual-client.ts'
 
 const USER = { email: 'grace@example.com', password: 'a long enough secret' }
@@ -146,12 +146,12 @@ for (const backend of backends()) {
       const replay = await token(server, grant)
       t.equal(replay.status, 200, 'the same code and verifier again within 10 s gets the same answer')
       t.equal(replay.body.access_token, issued.body.access_token)
-      t.equal((await supabaseUser(server, issued.body.access_token)).status, 200)
+      t.equal((await sessionUser(server, issued.body.access_token)).status, 200)
 
       const reuse = await token(server, { ...grant, code_verifier: pkce().verifier })
       t.equal(reuse.body.error, 'invalid_grant', 'any other reuse is refused')
       t.notOk(reuse.body.access_token)
-      t.equal((await supabaseUser(server, issued.body.access_token)).status, 403, 'and ends the session the code gave out')
+      t.equal((await sessionUser(server, issued.body.access_token)).status, 403, 'and ends the session the code gave out')
       const refresh = await token(server, { grant_type: 'refresh_token', refresh_token: issued.body.refresh_token, client_id: client.client_id })
       t.equal(refresh.body.error, 'invalid_grant', 'its refresh token is dead too')
       const again = await token(server, grant)
@@ -195,13 +195,13 @@ for (const backend of backends()) {
       t.equal(a.status, 200)
       t.equal(b.status, 200)
       t.equal(a.body.refresh_token, b.body.refresh_token, 'two concurrent refreshes get one rotation')
-      t.equal((await supabaseUser(server, a.body.access_token)).status, 200)
+      t.equal((await sessionUser(server, a.body.access_token)).status, 200)
 
       await server.db.query("update atoms_oauth.refresh_tokens set rotated_at = now() - interval '1 minute' where rotated_at is not null")
       const late = await token(server, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token, client_id: client.client_id })
       t.equal(late.body.error, 'invalid_grant', 'a rotated refresh token presented after the window is refused')
       t.notOk(late.body.access_token)
-      t.equal((await supabaseUser(server, a.body.access_token)).status, 403, 'and the session it belongs to ends: its copy leaked')
+      t.equal((await sessionUser(server, a.body.access_token)).status, 403, 'and the session it belongs to ends: its copy leaked')
     })
 
     t.test('revoking a refresh token just rotated ends the session it lives on in', async (t) => {
@@ -215,7 +215,7 @@ for (const backend of backends()) {
         body: new URLSearchParams({ token: issued.body.refresh_token, client_id: client.client_id }),
       })
       t.equal(revoked.status, 200)
-      t.equal((await supabaseUser(server, rotated.body.access_token)).status, 403, 'the successor\'s session has ended')
+      t.equal((await sessionUser(server, rotated.body.access_token)).status, 403, 'the successor\'s session has ended')
       const after = await token(server, { grant_type: 'refresh_token', refresh_token: rotated.body.refresh_token, client_id: client.client_id })
       t.equal(after.body.error, 'invalid_grant', 'and the successor refresh token is dead')
     })

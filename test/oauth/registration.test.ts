@@ -50,6 +50,21 @@ for (const backend of backends()) {
       t.equal(response.body.error, 'invalid_redirect_uri', why)
     }
     t.equal((await post({ token_endpoint_auth_method: 'none' })).body.error, 'invalid_redirect_uri', 'redirect_uris missing')
+
+    // SEP-837: application_type is stored and returned; most MCP clients send none with a loopback redirect.
+    t.equal(publicClient.body.application_type, 'web', 'left out, it is the RFC 7591 default, and a loopback redirect still works')
+    const native = await post({ application_type: 'native', redirect_uris: ['http://127.0.0.1/cb', 'com.example.app:/callback'], token_endpoint_auth_method: 'none' })
+    t.equal(native.status, 201)
+    t.equal(native.body.application_type, 'native', 'native is returned')
+    const storedNative = await server.db.query('select metadata from atoms_oauth.clients where client_id = $1', [native.body.client_id])
+    t.equal(storedNative.rows[0]!.metadata.application_type, 'native', 'and stored')
+    t.equal((await post({ application_type: 'desktop', redirect_uris: [REDIRECT_URI] })).body.error, 'invalid_client_metadata', 'no other application_type')
+    t.equal((await post({ application_type: 'native', redirect_uris: ['http://example.com/cb'] })).body.error, 'invalid_redirect_uri', 'native: plain http only on loopback')
+
+    // Scopes: a registration naming no resource scope (as before they existed) may ask for both.
+    t.equal(publicClient.body.scope, 'atoms:read atoms:write openid email profile', 'the default: every scope')
+    t.equal((await post({ redirect_uris: [REDIRECT_URI], scope: 'openid email' })).body.scope, 'atoms:read atoms:write openid email')
+    t.equal((await post({ redirect_uris: [REDIRECT_URI], scope: 'atoms:read' })).body.scope, 'atoms:read', 'a read-only client')
     t.equal((await post({ redirect_uris: Array.from({ length: 11 }, (_, i) => `https://e.example/${i}`) })).body.error, 'invalid_redirect_uri', 'too many')
     const metadataErrors: Array<[string, Record<string, unknown>]> = [
       ['unknown auth method', { token_endpoint_auth_method: 'private_key_jwt' }],

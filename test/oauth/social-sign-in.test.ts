@@ -2,7 +2,7 @@ import t from 'tap'
 import { Browser, decodeEntities, formOf } from '../../scripts/lib/browser.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { REDIRECT_URI, supabaseUser } from './helpers.ts'
+import { REDIRECT_URI, sessionUser } from './helpers.ts'
 import { authorizeUrl, pkce, register, token } from './manual-client.ts'
 
 for (const backend of backends()) {
@@ -53,7 +53,7 @@ for (const backend of backends()) {
     t.equal(back.searchParams.get('state'), 'social')
     const issued = await token(server, { grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: client.client_id })
     t.equal(issued.status, 200)
-    t.equal((await supabaseUser(server, issued.body.access_token)).email, 'octo@example.com', 'the token is the social user\'s Supabase session')
+    t.equal((await sessionUser(server, issued.body.access_token)).email, 'octo@example.com', 'the token is the social user\'s Supabase session')
 
     const replayedCallback = await browser.get(callbackUrl.toString())
     t.equal(replayedCallback.status, 400, 'the callback works once')

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts'
 import { logCollector } from '../helpers/auth.ts'
 import { backends, type Backend } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
-import { signUp, supabaseUser } from './helpers.ts'
+import { signUp, sessionUser } from './helpers.ts'
 import { ConsentThenSupabaseProvider, whoamiWith } from './supabase-consent.ts'
 
 /**
@@ -65,7 +65,7 @@ for (const backend of backends()) {
     t.ok(provider.pendingCode)
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
     const first = provider.stored!
-    t.equal((await supabaseUser(supabase, first.access_token)).id, userId, 'the access token is a Supabase JWT of that user')
+    t.equal((await sessionUser(supabase, first.access_token)).id, userId, 'the access token is a Supabase JWT of that user')
 
     const me = await whoamiWith(provider, serverUrl)
     t.same([me.id, me.email, me.mode], [userId, 'sam@example.com', 'oauth'], 'whoami over /mcp names the user')
@@ -73,7 +73,7 @@ for (const backend of backends()) {
     t.equal(await auth(provider, { serverUrl }), 'AUTHORIZED', 'a refresh goes through Supabase\'s OAuth token endpoint')
     const second = provider.stored!
     t.not(second.refresh_token, first.refresh_token, 'the refresh token was rotated')
-    t.equal((await supabaseUser(supabase, second.access_token)).id, userId, 'the refreshed access token works')
+    t.equal((await sessionUser(supabase, second.access_token)).id, userId, 'the refreshed access token works')
 
     const revoke = await fetch(`${base}/revoke`, {
       method: 'POST',
@@ -81,7 +81,7 @@ for (const backend of backends()) {
       body: new URLSearchParams({ token: second.refresh_token!, client_id: provider.information!.client_id }),
     })
     t.equal(revoke.status, 200, 'revocation answers 200')
-    t.equal((await supabaseUser(supabase, second.access_token)).status, 403, 'and the Supabase session has ended')
+    t.equal((await sessionUser(supabase, second.access_token)).status, 403, 'and the Supabase session has ended')
   })
 
   t.test(`OAUTH_UPSTREAM=supabase-oauth: a denial at Supabase reaches the client as access_denied on ${backend.name}`, async (t) => {

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/db.ts'
 import { createDelegatingMode } from '../../oauth/delegate.ts'
-import { createOAuthMode } from '../../oauth/index.ts'
+import { createOAuthMode, oauthTokenChecks } from '../../oauth/index.ts'
 import type { AuthMode } from '../mode.ts'
 import { localJwtVerifier, supabaseTokenVerifier, type VerifierDeps } from '../strategies/verifiers.ts'
 import { bearerMode } from './bearer.ts'
@@ -27,9 +27,9 @@ export function createAuthMode(deps: AuthModeDeps): AuthMode {
     case 'oauth': {
       // Supabase's own OAuth server signs users in; its JWTs are checked locally.
       if (deps.config.oauth.upstream === 'delegate') return createDelegatingMode(deps.config, localJwtVerifier(deps))
-      // Token checks as in simple mode; the oauth mode adds its authorization server.
+      // Supabase tokens are checked as in simple mode; the oauth mode adds its authorization server.
       const checks = verifyingMode('oauth', supabaseTokenVerifier(deps))
-      if (!deps.db) return checks
+      if (!deps.db) return oauthTokenChecks(deps, checks)
       return createOAuthMode({ config: deps.config, db: deps.db, upstreamHeaders: deps.embeddedAuthHeaders, tokens: checks })
     }
   }

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from 'jose'
 import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamUnavailableError } from '../errors.ts'
@@ -6,7 +7,12 @@ import { fetchUpstream } from '../../supabase/upstream-fetch.ts'
 /** A key and the one algorithm it may verify. The token header never chooses the key type. */
 export interface VerificationKey {
   alg: string
-  key: CryptoKey | Uint8Array
+  key: CryptoKey | KeyObject | Uint8Array
+}
+
+/** Where local verification finds the key for a token's header (undefined: none known). */
+export interface KeySource {
+  keyFor(header: JWSHeaderParameters): Promise<VerificationKey | undefined>
 }
 
 export interface KeyStoreOptions {
@@ -46,7 +52,7 @@ export function algorithmForJwk(jwk: JWK): string | undefined {
  * then), kept, fetched again when it is older than `maxAgeMs`, and fetched again for an
  * unknown `kid` at most once per `refetchCooldownMs`.
  */
-export class KeyStore {
+export class KeyStore implements KeySource {
   readonly #options: Required<Omit<KeyStoreOptions, 'jwksUrl' | 'secret' | 'headers'>> & Pick<KeyStoreOptions, 'jwksUrl' | 'headers'>
   readonly #hmac: VerificationKey | undefined
   #published: Map<string, VerificationKey> | undefined

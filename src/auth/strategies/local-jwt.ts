@@ -4,7 +4,7 @@ import { tokenHash } from '../token-hash.ts'
 import { TokenCache } from '../token-cache.ts'
 import { TtlLru } from '../ttl-lru.ts'
 import { verifiedTokenFromClaims, type VerifiedToken } from '../user-context.ts'
-import type { KeyStore } from './key-store.ts'
+import type { KeySource } from './key-store.ts'
 import { CLOCK_LEEWAY_SECONDS, REFUSAL, checkAlgorithm, checkClaims, decodeToken, joseRefusal, type ExpectedClaims } from './token-claims.ts'
 import type { TokenVerifier } from './token-verifier.ts'
 
@@ -17,6 +17,10 @@ export class NoKeyForTokenError extends InvalidTokenError {
 }
 
 export interface LocalJwtOptions extends ExpectedClaims {
+  /** The `typ` header the tokens must carry (RFC 9068 `at+jwt` for this server's own). */
+  typ?: string
+  /** Claims the tokens must carry beyond those every access token has. */
+  requiredClaims?: string[]
   maxCacheEntries?: number
   now?: () => number
 }
@@ -27,15 +31,17 @@ export interface LocalJwtOptions extends ExpectedClaims {
  * logout made through this very instance (`forget`).
  */
 export class LocalJwtVerifier implements TokenVerifier {
-  readonly #keys: KeyStore
+  readonly #keys: KeySource
   readonly #expected: ExpectedClaims
+  readonly #rules: { typ?: string; requiredClaims?: string[] }
   readonly #now: () => number
   readonly #verified: TokenCache<VerifiedToken>
   readonly #ended: TtlLru<true>
 
-  constructor(keys: KeyStore, options: LocalJwtOptions) {
+  constructor(keys: KeySource, options: LocalJwtOptions) {
     this.#keys = keys
     this.#expected = { issuer: options.issuer, audience: options.audience }
+    this.#rules = { ...(options.typ ? { typ: options.typ } : {}), ...(options.requiredClaims ? { requiredClaims: options.requiredClaims } : {}) }
     this.#now = options.now ?? Date.now
     this.#verified = new TokenCache(options.maxCacheEntries ?? 10_000, this.#now)
     this.#ended = new TtlLru(options.maxCacheEntries ?? 10_000, this.#now)
@@ -56,7 +62,7 @@ export class LocalJwtVerifier implements TokenVerifier {
     let claims
     try {
       // The key's own algorithm is the only one allowed: no HS/ES or HS/RS confusion.
-      ;({ payload: claims } = await jwtVerify(token, key.key, { algorithms: [key.alg], clockTolerance: CLOCK_LEEWAY_SECONDS }))
+      ;({ payload: claims } = await jwtVerify(token, key.key, { algorithms: [key.alg], clockTolerance: CLOCK_LEEWAY_SECONDS, ...this.#rules }))
     } catch (error) {
       throw joseRefusal(error)
     }

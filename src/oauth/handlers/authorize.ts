@@ -6,7 +6,7 @@ import { PKCE_PATTERN, randomToken } from '../../crypto.ts'
 import { OAuthError } from '../errors.ts'
 import { matchRedirectUri } from '../redirect-uris.ts'
 import { isOurResource } from '../resource.ts'
-import { grantScope } from '../scopes.ts'
+import { grantScope, withResourceScopes } from '../scopes.ts'
 import { pathOf } from '../urls.ts'
 
 const MAX_STATE_LENGTH = 2048
@@ -54,7 +54,7 @@ export async function authorizeRoutes(app: FastifyInstance, { ctx }: { ctx: OAut
     }
     let scope: string
     try {
-      scope = grantScope(param.scope, client.metadata.scope.split(' '))
+      scope = grantScope(param.scope, withResourceScopes(client.metadata.scope).split(' '))
     } catch (error) {
       if (error instanceof OAuthError) return fail(error.code, error.message)
       throw error

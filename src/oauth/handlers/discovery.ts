@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { authorizationServerMetadata, protectedResourceMetadata } from '../metadata.ts'
-import type { OAuthUrls } from '../urls.ts'
+import { pathOf, type OAuthUrls } from '../urls.ts'
 
 const documentSchema = { response: { 200: { type: 'object', additionalProperties: true } } } as const
 
@@ -25,8 +25,15 @@ export function discoveryPaths(urls: OAuthUrls) {
   return { asPaths, prmPaths }
 }
 
-export async function discoveryRoutes(app: FastifyInstance, { urls, introspection }: { urls: OAuthUrls; introspection: boolean }) {
-  const asMetadata = authorizationServerMetadata(urls, { introspection })
+export interface DiscoveryOptions {
+  urls: OAuthUrls
+  introspection: boolean
+  /** The public keys of our access tokens, when we sign them. */
+  jwks?: () => Promise<unknown>
+}
+
+export async function discoveryRoutes(app: FastifyInstance, { urls, introspection, jwks }: DiscoveryOptions) {
+  const asMetadata = authorizationServerMetadata(urls, { introspection, signsTokens: jwks !== undefined })
   const prm = protectedResourceMetadata(urls)
   const { asPaths, prmPaths } = discoveryPaths(urls)
   for (const path of asPaths) {
@@ -39,6 +46,13 @@ export async function discoveryRoutes(app: FastifyInstance, { urls, introspectio
     app.get(path, { schema: documentSchema }, async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300')
       return prm
+    })
+  }
+  if (jwks) {
+    // Keys are published a whole rotation period before they sign, so five minutes of caching is safe.
+    app.get(pathOf(urls.jwks), { schema: documentSchema }, async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300')
+      return jwks()
     })
   }
 }

@@ -56,6 +56,8 @@ export async function introspectRoutes(app: FastifyInstance, { ctx, secret }: { 
       iat: claims.iat,
       iss: claims.iss,
       aud: claims.aud,
+      client_id: claims.client_id,
+      scope: claims.scope,
       username: claims.email,
       role: claims.role,
       session_id: claims.session_id,

@@ -11,9 +11,9 @@ const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
 /**
  * POST /revoke (RFC 7009). A refresh token ends its Supabase session (the only way to end
  * it with just a refresh token is to rotate it once and log out with the new access
- * token); an access token ends its session directly. Either way the mode's token checks
- * forget the session, so its access tokens stop working at /mcp at once, on this instance.
- * Unknown tokens get 200, as §2.2 says.
+ * token); a Supabase access token ends its session directly. Either way the mode's token
+ * checks forget the session (or our own access token), so its access tokens stop working at
+ * /mcp at once, on this instance. Unknown tokens get 200, as §2.2 says.
  */
 export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthContext }) {
   const { store, upstream } = ctx
@@ -46,9 +46,13 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
           ctx.forgetToken(session.accessToken, session.expiresAt)
         })
       } else if (claim.kind === 'replay') {
-        // Rotated a moment ago: the session lives on in its successor, which ends with it.
-        await endSession(() => upstream.logout(claim.response.access_token))
-        if (claim.response.refresh_token) await store.refreshTokens.revoke(claim.response.refresh_token)
+        // Rotated a moment ago: the session lives on in its successor, which ends with it. Its
+        // access token may be one of ours, so the session is reached through its refresh token.
+        const successor = claim.response.refresh_token
+        if (successor) {
+          await endSession(async () => upstream.logout((await upstream.refresh(successor)).accessToken))
+          await store.refreshTokens.revoke(successor)
+        }
       }
       await store.refreshTokens.revoke(token)
       ctx.forgetSession(grant.sessionId)
@@ -57,7 +61,8 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
     if (looksLikeJwt(token)) {
       const user = await ctx.verifyAccessToken(token).catch(() => undefined)
       if (user) {
-        await endSession(() => upstream.logout(token))
+        // Our own access tokens are never sent to Supabase: they are only forgotten here.
+        if (!ctx.keys) await endSession(() => upstream.logout(token))
         ctx.forgetToken(token, user.expiresAt)
       }
     }

@@ -8,9 +8,8 @@ import {
 } from '../errors.ts'
 import { claimRefreshToken } from '../refresh-claim.ts'
 import { isOurResource } from '../resource.ts'
-import { scopeWithin } from '../scopes.ts'
+import { scopeWithin, withResourceScopes } from '../scopes.ts'
 import type { ClientRecord, TokenResponse } from '../store/types.ts'
-import { tokenResponse } from '../token-response.ts'
 import { MISCONFIGURED_CLIENT } from '../supabase-oauth-upstream.ts'
 import { isOutage, UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
@@ -35,6 +34,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     checkResource(body)
     if (!PKCE_PATTERN.test(verifier)) throw new InvalidGrantError('code_verifier is malformed')
     const withRefresh = client.metadata.grant_types.includes('refresh_token')
+    const respond = await ctx.accessTokens.responder()
     const redemption = await store.codes.redeem(
       code,
       sha256(`${client.clientId}\n${verifier}`),
@@ -46,7 +46,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
         if (issued.redirectUri !== expected) throw new InvalidGrantError('redirect_uri differs from the one of the authorization request')
         if (!safeEqual(s256(verifier), issued.codeChallenge)) throw new InvalidGrantError('code_verifier does not match the code_challenge')
       },
-      (issued) => tokenResponse(issued.session, issued.scope, withRefresh),
+      (issued) => respond(issued.session, issued, withRefresh),
     )
     if (!redemption) throw new InvalidGrantError('the authorization code is invalid or has expired')
     if (redemption.outcome === 'reused') {
@@ -76,15 +76,17 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     }
     if (claim.kind === 'replay') return claim.response
     const requestedScope = firstString(body.scope)
-    if (requestedScope && !scopeWithin(requestedScope, claim.grant.scope)) {
+    if (requestedScope && !scopeWithin(requestedScope, withResourceScopes(claim.grant.scope))) {
       await store.refreshTokens.release(refreshToken)
       throw new InvalidScopeError('a refresh cannot widen the granted scope')
     }
     try {
+      const respond = await ctx.accessTokens.responder()
       const session = await upstream.refresh(refreshToken)
       if (session.userId !== claim.grant.userId) throw new UpstreamError('grant')
-      const response = tokenResponse(session, requestedScope || claim.grant.scope, true)
-      await store.refreshTokens.complete(refreshToken, response, session.refreshToken, { ...claim.grant, scope: requestedScope || claim.grant.scope })
+      const grant = { ...claim.grant, scope: requestedScope || claim.grant.scope }
+      const response = respond(session, grant, true)
+      await store.refreshTokens.complete(refreshToken, response, session.refreshToken, grant)
       return response
     } catch (error) {
       if (error instanceof UpstreamError && error.failure === 'misconfigured') {

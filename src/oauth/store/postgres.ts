@@ -133,6 +133,18 @@ function metadataDocuments(db: Db): MetadataDocumentCache {
   }
 }
 
+/**
+ * A named random secret shared by every instance on the database, made by whichever asks
+ * first. It needs no token key, so the access-token keys can be read before the store exists.
+ */
+export function oauthSecrets(db: Db): (name: string) => Promise<Buffer> {
+  return async (name) => {
+    await db.query('insert into atoms_oauth.secrets (name, value) values ($1, $2) on conflict (name) do nothing', [name, randomBytes(32).toString('base64url')])
+    const { rows } = await db.query<{ value: string }>('select value from atoms_oauth.secrets where name = $1', [name])
+    return Buffer.from(rows[0]!.value, 'base64url')
+  }
+}
+
 /** `key`: the token key (loadTokenKey), which the database never holds. */
 export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
   const keyed = tokenKey(key)
@@ -143,11 +155,7 @@ export function postgresOAuthStore(db: Db, key: Buffer): OAuthStore {
     refreshTokens: refreshTokens(db, keyed),
     consents: consents(db),
     metadataDocuments: metadataDocuments(db),
-    async secret(name) {
-      await db.query('insert into atoms_oauth.secrets (name, value) values ($1, $2) on conflict (name) do nothing', [name, randomBytes(32).toString('base64url')])
-      const { rows } = await db.query<{ value: string }>('select value from atoms_oauth.secrets where name = $1', [name])
-      return Buffer.from(rows[0]!.value, 'base64url')
-    },
+    secret: oauthSecrets(db),
     async hit(bucket, windowSeconds) {
       const { rows } = await db.query<{ hits: number }>(
         `insert into atoms_oauth.rate_limits (bucket, window_start, hits) values ($1, now(), 1)
