@@ -58,7 +58,8 @@ async function main() {
     })
     return
   }
-  const server = await startServer(config).catch((error: any) => {
+  const notice = (line: string) => process.stderr.write(`atoms-mcp: ${line}\n`)
+  const server = await startServer(config, {}, { notice }).catch((error: any) => {
     process.stderr.write(`atoms-mcp cannot start: ${describeStartFailure(error, config)}\n`)
     process.exit(1)
   })

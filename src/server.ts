@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDeps } from './app.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/db.ts'
-import { openDatabase } from './db/open.ts'
+import { openDatabase, type Notice } from './db/open.ts'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -13,8 +13,8 @@ export interface RunningServer {
 }
 
 /** Opens the database, builds the app and listens: what `npm start` and end-to-end tests share. */
-export async function startServer(config: Config, deps: Partial<AppDeps> = {}): Promise<RunningServer> {
-  const db = deps.db ?? (await openDatabase(config))
+export async function startServer(config: Config, deps: Partial<AppDeps> = {}, options: { notice?: Notice } = {}): Promise<RunningServer> {
+  const db = deps.db ?? (await openDatabase(config, options.notice))
   let app: FastifyInstance
   try {
     app = await buildApp(config, { ...deps, db })
