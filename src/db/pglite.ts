@@ -39,15 +39,19 @@ export class DatabaseInUseError extends Error {
  * holder is gone, a zombie, or a pid since given to another process is taken over, so that
  * a server killed without warning always comes back on its own.
  */
-function claim(dir: string, notice: (line: string) => void): () => void {
+async function claim(dir: string, notice: (line: string) => void): Promise<() => void> {
   const lockFile = `${dir}.lock`
-  try {
-    const lock = acquireLock(lockFile)
-    if (lock.tookOver) notice(`took over the stale lock of the embedded database in ${dir}: it named process ${lock.tookOver.holder.pid}, and ${lock.tookOver.reason}`)
-    return lock.release
-  } catch (error) {
-    if (error instanceof LockHeldError) throw new DatabaseInUseError(dir, error.holder.pid, lockFile)
-    throw error
+  // A holder killed a moment ago may still be tearing its memory down; it is given a second to go.
+  for (let waited = 0; ; waited += 100) {
+    try {
+      const lock = acquireLock(lockFile)
+      if (lock.tookOver) notice(`took over the stale lock of the embedded database in ${dir}: it named process ${lock.tookOver.holder.pid}, and ${lock.tookOver.reason}`)
+      return lock.release
+    } catch (error) {
+      if (!(error instanceof LockHeldError)) throw error
+      if (waited >= 1000) throw new DatabaseInUseError(dir, error.holder.pid, lockFile)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
 
@@ -61,7 +65,7 @@ const EMBEDDED_SETTINGS = ['shared_buffers=16MB']
 /** The embedded database: PostgreSQL compiled to WebAssembly, persisted in `dir`. */
 export async function openPglite(dir: string | undefined, options: { notice?: (line: string) => void } = {}): Promise<Db> {
   if (dir) mkdirSync(dir, { recursive: true })
-  const release = dir ? claim(dir, options.notice ?? (() => {})) : () => {}
+  const release = dir ? await claim(dir, options.notice ?? (() => {})) : () => {}
   let pg: PGlite
   try {
     pg = new PGlite(dir, { postgresqlconf: EMBEDDED_SETTINGS })
