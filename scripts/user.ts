@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type Config } from '../src/config.ts'
 import type { Db } from '../src/db/db.ts'
 import { openDatabase } from '../src/db/open.ts'
+import { DatabaseInUseError } from '../src/db/pglite.ts'
 import { checkEmail, checkPasswordPolicy } from '../src/embedded-auth/routes/signup.ts'
 import { deleteUser, findUserByEmail, hashPassword, insertUser, listUsers } from '../src/embedded-auth/users.ts'
 
@@ -22,7 +23,8 @@ Usage:
   npm run user -- --help                            show this text
 
 It reads the same configuration as the server (environment and .env): DATA_DIR for the
-embedded database, or DATABASE_URL. With the embedded database, stop the server first.
+embedded database, or DATABASE_URL. While a server has the embedded database open, add
+signs the user up through that server (at BASE_URL); list and remove need it stopped.
 When SUPABASE_URL is set, users live in that Supabase project: manage them there.
 
 Exit codes: 0 done, 1 refused or failed, 2 wrong usage.`
@@ -40,8 +42,38 @@ async function add(db: Db, config: Config, email: string, givenPassword: string 
   if (await findUserByEmail(db, normalised)) throw new Refusal(`a user with the email ${normalised} already exists`)
   const passwordHash = await hashPassword(password)
   const user = await db.transaction((tx) => insertUser(tx, { email: normalised, passwordHash, confirmed: true, provider: 'email' }))
+  reportAdded(user, password, givenPassword)
+}
+
+function reportAdded(user: { email?: string | null; id: string }, password: string, givenPassword: string | undefined) {
   console.log(`added ${user.email} (id ${user.id})`)
   if (!givenPassword) console.log(`password: ${password}\n(shown only this once; keep it somewhere safe)`)
+}
+
+/**
+ * The embedded database is open in the running server, which alone may touch it: `add` goes
+ * through the server's own sign-up endpoint, which makes the same confirmed user while sign-up
+ * is on and confirms by itself (the defaults).
+ */
+async function addThroughServer(config: Config, busy: DatabaseInUseError, email: string, givenPassword: string | undefined) {
+  if (config.embeddedAuth.disableSignup || !config.embeddedAuth.autoconfirm) {
+    throw new Refusal(`${busy.message}\n(its sign-up is off or needs a confirmation, so add cannot go through it: stop the server and run this again)`)
+  }
+  const password = givenPassword ?? generatePassword()
+  const normalised = checkEmail(email)
+  checkPasswordPolicy(password, config.embeddedAuth.minPasswordLength)
+  const url = `${config.effectiveSupabaseUrl}/auth/v1/signup`
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', apikey: config.effectiveAnonKey },
+    body: JSON.stringify({ email: normalised, password }),
+  }).catch((error: Error) => {
+    throw new Refusal(`${busy.message}\n(and no server answers at ${url}: ${error.message})`)
+  })
+  const body = (await response.json().catch(() => ({}))) as { user?: { id: string; email?: string }; id?: string; email?: string; msg?: string; message?: string }
+  if (!response.ok) throw new Refusal(`the running server refused the sign-up: ${body.msg ?? body.message ?? `HTTP ${response.status}`}`)
+  const user = body.user ?? (body as { id: string; email?: string })
+  reportAdded(user, password, givenPassword)
 }
 
 async function list(db: Db) {
@@ -132,9 +164,18 @@ async function main(argv: string[]): Promise<number> {
     else await list(db)
     return 0
   } catch (error) {
-    // Refusals, policy errors and an unreachable or busy database all read as one line.
-    console.error(`error: ${(error as Error)?.message ?? error}`)
-    return 1
+    try {
+      if (error instanceof DatabaseInUseError && request.command === 'add') {
+        await addThroughServer(config, error, request.email!, request.password)
+        return 0
+      }
+      throw error
+    } catch (error) {
+      // Refusals, policy errors and an unreachable or busy database all read as one line.
+      console.error(`error: ${(error as Error)?.message ?? error}`)
+      if (error instanceof DatabaseInUseError) console.error('(add works while the server runs; list and remove need it stopped)')
+      return 1
+    }
   } finally {
     await db?.close()
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { acquireLock, formatHolder, LockHeldError, parseHolder, procTable, staleReason } from '../src/db/folder-lock.ts'
 import { DatabaseInUseError, openPglite } from '../src/db/pglite.ts'
 import { tempDir } from './helpers/backends.ts'
+import { seedPglite } from '../scripts/lib/pglite-template.ts'
 
 type Teardown = { teardown(fn: () => unknown): void }
 
@@ -18,9 +19,9 @@ function lockPath(t: Teardown) {
   return join(dir, 'pgdata.lock')
 }
 
-/** A process that stays up until the test ends. */
-function livePeer(t: Teardown, command = 'sleep') {
-  const child = spawn(command, ['300'], { stdio: 'ignore' })
+/** A process that stays up until the test ends: `sleep`, or a node process as a server would be. */
+function livePeer(t: Teardown, command: 'sleep' | 'node' = 'sleep') {
+  const child = command === 'node' ? spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300_000)'], { stdio: 'ignore' }) : spawn('sleep', ['300'], { stdio: 'ignore' })
   t.teardown(() => child.kill('SIGKILL'))
   return child.pid!
 }
@@ -127,6 +128,7 @@ t.test('releasing leaves a lock that is not its own in place', async (t) => {
 t.test('a stale lock taken over is said in one line when the embedded database opens', async (t) => {
   const dir = tempDir()
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  await seedPglite(join(dir, 'pgdata'))
   writeFileSync(join(dir, 'pgdata.lock'), '1\n')
   const notices: string[] = []
   const db = await openPglite(join(dir, 'pgdata'), { notice: (line) => notices.push(line) })

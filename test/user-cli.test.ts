@@ -119,6 +119,20 @@ for (const backend of backends()) {
       const busy = await runCli(cwd, env, 'list')
       t.equal(busy.code, 1, 'the embedded database is refused while the server has it open')
       t.match(busy.stderr, /in use by process \d+/)
+      t.match(busy.stderr, /add works while the server runs; list and remove need it stopped/)
+
+      // The banner's next step, taken while the server runs: add goes through its sign-up.
+      const running = { ...env, HOST: '127.0.0.1', PORT: String(port) }
+      const added = await runCli(cwd, running, 'add', 'erin@example.com')
+      t.equal(added.code, 0, `add works while the server has the embedded database open (${added.stderr.trim()})`)
+      const erinPassword = /password: (\S+)/.exec(added.stdout)?.[1]
+      t.ok(erinPassword, 'with a generated password printed once')
+      const erin = await supabase.auth.signInWithPassword({ email: 'erin@example.com', password: erinPassword! })
+      t.equal(erin.error, null, 'which signs in at once')
+      t.ok(erin.data.user?.email_confirmed_at, 'as a confirmed user')
+      const twice = await runCli(cwd, running, 'add', 'erin@example.com', '--password', 'correct horse')
+      t.equal(twice.code, 1, 'adding the same email again is refused')
+      t.match(twice.stderr, /^error: the running server refused the sign-up: /)
     } else {
       const shared = await runCli(cwd, env, 'add', 'dave@example.com', '--password', 'correct horse')
       t.equal(shared.code, 0, 'PostgreSQL is shared with a running server')

@@ -9,6 +9,9 @@ import { isNewEmbeddedFolder, prepareInChildProcess } from './prepare-embedded.t
 /** What start-up says to the operator while it works (a stale lock taken over, a first start). */
 export type Notice = (line: string) => void
 
+/** True when opening will first create the embedded database (seconds of work, first start only). */
+export const createsEmbeddedDatabase = (config: Pick<Config, 'databaseUrl' | 'dataDir'>) => !config.databaseUrl && isNewEmbeddedFolder(join(config.dataDir, 'pgdata'))
+
 /** Opens the configured database and brings its schema up to date. */
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements'>>,

@@ -1,17 +1,10 @@
-import t from 'tap'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
-import pg from 'pg'
 import { keepBusy } from '../../scripts/lib/keep-busy.ts'
 import { callTool } from '../../scripts/lib/mcp-call.ts'
 import { freePort } from '../../scripts/lib/ports.ts'
-import { createDatabase } from '../../scripts/lib/services.ts'
 import { spawnServer } from '../../scripts/lib/spawn-server.ts'
 import { EMBEDDED_ANON_KEY } from '../../src/config.ts'
 import { procTable } from '../../src/db/folder-lock.ts'
-import { openPglite } from '../../src/db/pglite.ts'
-import { supabaseClient } from '../helpers/auth.ts'
-import { seededDataDir } from '../helpers/backends.ts'
+import { supabaseClient } from './auth.ts'
 
 type Checks = { teardown(fn: () => unknown): void; equal(a: unknown, b: unknown, message: string): unknown; ok(value: unknown, message: string): unknown }
 
@@ -42,7 +35,7 @@ const createOrganization = (url: string, token: string, slug: string) =>
  * the same data and port. Resolves with every acknowledged slug, the holder's state at the
  * restart, and the restarted server.
  */
-async function crashAndRestart(t: Checks, env: Record<string, string>, dataDir: string) {
+export async function crashAndRestart(t: Checks, env: Record<string, string>, dataDir: string) {
   const port = String(await freePort())
   const first = await spawnServer({ ...env, PORT: port, AUTH_MODE: 'jwt' }, { dataDir, npmStart: true })
   t.teardown(() => first.stop('SIGKILL'))
@@ -73,33 +66,3 @@ async function crashAndRestart(t: Checks, env: Record<string, string>, dataDir: 
   return { acknowledged, holderAtRestart, nodePid, second }
 }
 
-t.test('embedded database: SIGKILL of the process group mid-stream, restart at once, nothing acknowledged lost', async (t) => {
-  const dataDir = await seededDataDir()
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const { acknowledged, holderAtRestart, nodePid, second } = await crashAndRestart(t, {}, dataDir)
-  t.not(second.output(), /in use by process/, 'the restart was not refused')
-  t.match(second.output(), `took over the stale lock of the embedded database in ${dataDir}/pgdata: it named process ${nodePid}`, 'and said it took the lock over')
-  t.equal(await second.stop('SIGTERM'), 0, 'the restarted server stops cleanly')
-
-  const db = await openPglite(join(dataDir, 'pgdata'))
-  t.teardown(() => db.close())
-  const { rows } = await db.query<{ slug: string }>('select slug from atoms.organizations where slug = any($1)', [acknowledged])
-  t.comment(`embedded: ${acknowledged.length} writes acknowledged, ${rows.length} found after the restart; the killed server was ${{ Z: 'an unreaped zombie', gone: 'gone' }[holderAtRestart] ?? 'still exiting'} when the restart began`)
-  t.equal(rows.length, acknowledged.length, `all ${acknowledged.length} acknowledged writes are in the database`)
-})
-
-t.test('PostgreSQL: SIGKILL of the process group mid-stream, restart at once, nothing acknowledged lost', { skip: process.env.TEST_DATABASE_URL ? false : 'needs the PostgreSQL server npm test starts' }, async (t) => {
-  const database = await createDatabase(process.env.TEST_DATABASE_URL!)
-  t.teardown(() => database.drop())
-  const dataDir = await seededDataDir()
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const { acknowledged, second } = await crashAndRestart(t, { DATABASE_URL: database.url }, dataDir)
-  t.equal(await second.stop('SIGTERM'), 0, 'the restarted server stops cleanly')
-
-  const admin = new pg.Client({ connectionString: database.url })
-  await admin.connect()
-  t.teardown(() => admin.end())
-  const { rows } = await admin.query<{ slug: string }>('select slug from atoms.organizations where slug = any($1)', [acknowledged])
-  t.comment(`PostgreSQL: ${acknowledged.length} writes acknowledged, ${rows.length} found after the restart`)
-  t.equal(rows.length, acknowledged.length, `all ${acknowledged.length} acknowledged writes are in the database`)
-})
