@@ -47,6 +47,7 @@ t.test('the first start says it is creating the embedded database, and /health a
     if (answer === 'ok') break
     if (answer !== 'starting') failures.push(answer)
     if (child.exitCode !== null) throw new Error(`exited: ${stderr}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
   t.same(failures, [], '/health answered 200 at every poll through the hand-over')
   t.equal((await fetch(`${url}/ready`)).status, 200, 'the server is ready')
