@@ -70,13 +70,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ],
   })
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
-  await app.register(healthRoutes, { db: deps.db })
+  // Everything this server serves lives under the path of BASE_URL (a site may mount it under
+  // /fastmcp behind one proxy rule); only the RFC 8414/9728 well-known documents stay at the root.
+  const basePath = new URL(config.baseUrl).pathname.replace(/\/+$/, '')
+  await app.register(healthRoutes, { db: deps.db, prefix: basePath })
 
   if (config.embeddedAuth.enabled) {
     // Instances sharing a PostgreSQL server share the key through it; PGlite keeps it in DATA_DIR.
     const keys = await loadSigningKeys(config.dataDir, config.databaseUrl ? deps.db : undefined)
     // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
-    const basePath = new URL(config.baseUrl).pathname.replace(/\/+$/, '')
     await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys })
     // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
     app.get(`/.well-known/oauth-authorization-server${basePath}/auth/v1`, async (_request, reply) => {
@@ -88,7 +90,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   }
   await app.register(authPlugin, { config, mode: deps.authMode })
   if (deps.extraRoutes) await app.register(protectedRoutes(deps.extraRoutes))
-  await app.register(mcpPlugin, { db: deps.db, authMode: app.authMode })
+  await app.register(mcpPlugin, { db: deps.db, authMode: app.authMode, prefix: basePath })
   return app
 }
 
