@@ -31,7 +31,8 @@ async function userOf(dataDir: string, email: string) {
   const { data, error } = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email, password: 'correct horse battery' })
   await server.stop()
   if (error) throw error
-  return { id: data.user!.id, token: data.session!.access_token }
+  // The issuer is BASE_URL's; the stdio process reads the same configuration as the server.
+  return { id: data.user!.id, token: data.session!.access_token, env: { HOST: '127.0.0.1', PORT: new URL(server.url).port } }
 }
 
 t.test('the documented stdio command, no HTTP server running: tokens checked against the embedded auth keys', async (t) => {
@@ -39,7 +40,7 @@ t.test('the documented stdio command, no HTTP server running: tokens checked aga
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const alice = await userOf(dataDir, 'alice@example.com')
 
-  const { client, stderr } = await spawnDocumented(t, { DATA_DIR: dataDir, MCP_AUTH_TOKEN: alice.token })
+  const { client, stderr } = await spawnDocumented(t, { ...alice.env, DATA_DIR: dataDir, MCP_AUTH_TOKEN: alice.token })
   const me = await ok(client, 'whoami')
   t.equal(me.id, alice.id, 'MCP_AUTH_TOKEN is verified with no server to fetch a JWKS from')
   const org = await ok(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Offline', slug: 'offline' } })
