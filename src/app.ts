@@ -85,7 +85,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     ],
   })
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
-  await app.register(healthRoutes, { db: deps.db })
+  // Everything this server serves lives under the path of BASE_URL (a site may mount it under
+  // /fastmcp behind one proxy rule); only the RFC 8414/9728 well-known documents stay at the root.
+  const basePath = withoutTrailingSlashes(new URL(config.baseUrl).pathname)
+  await app.register(healthRoutes, { db: deps.db, prefix: basePath })
   // One password-attempt limit for every endpoint that checks a password, whichever mode.
   app.decorate('loginRateLimiter', await loginRateLimiter(app, config))
 
@@ -95,7 +98,6 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     const keys = await loadSigningKeys(config.dataDir, config.databaseUrl ? deps.db : undefined)
     embeddedAuthHeaders = internalCallHeaders(keys)
     // Served where effectiveSupabaseUrl points: under the path of BASE_URL, if it has one.
-    const basePath = withoutTrailingSlashes(new URL(config.baseUrl).pathname)
     app.embeddedAuthServiceRoleKey = config.supabaseServiceRoleKey ?? keys.serviceRoleKey
     await app.register(embeddedAuth, { prefix: `${basePath}/auth/v1`, config, db: deps.db, keys, serviceRoleKey: app.embeddedAuthServiceRoleKey })
     // RFC 8414 path insertion at the root, where Supabase documents its OAuth server's metadata.
@@ -108,7 +110,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   }
   await app.register(authPlugin, { config, mode: deps.authMode, embeddedAuthHeaders })
   if (deps.extraRoutes) await app.register(protectedRoutes(deps.extraRoutes))
-  await app.register(mcpPlugin, { db: deps.db, authMode: app.authMode })
+  await app.register(mcpPlugin, { db: deps.db, authMode: app.authMode, prefix: basePath })
   return app
 }
 

@@ -1,5 +1,9 @@
 import { ConfigError, loadConfig, type Config } from './config.ts'
-import { DatabaseUnavailableError } from './db/db.ts'
+import { DatabaseUnavailableError, type Db } from './db/db.ts'
+import { openDatabase } from './db/open.ts'
+import { DatabaseInUseError } from './db/pglite.ts'
+import { loadSigningKeys } from './embedded-auth/keys.ts'
+import { bridgeStdioToServer } from './stdio-bridge.ts'
 import { startServer } from './server.ts'
 import { pino } from 'pino'
 import { createAuthMode } from './auth/modes/index.ts'
@@ -51,6 +55,30 @@ function describeStartFailure(error: any, config: Config): string {
   return error?.message ?? String(error)
 }
 
+/**
+ * `TRANSPORT=stdio`: the process serves its client from the database itself, checking tokens
+ * against the embedded auth's keys where it keeps them (no HTTP server needed); when a server
+ * already has the embedded database open, it relays to that server's /mcp instead, so both
+ * always see the same data.
+ */
+async function serveOnStdio(config: Config) {
+  const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2))
+  let db: Db
+  try {
+    db = await openDatabase(config, (line) => stderrLog('info', line))
+  } catch (error) {
+    if (!(error instanceof DatabaseInUseError)) throw error
+    return bridgeStdioToServer(new URL(`${config.baseUrl}/mcp`), config.mcpAuthToken, stderrLog)
+  }
+  try {
+    const localJwks = config.embeddedAuth.enabled ? [(await loadSigningKeys(config.dataDir, config.databaseUrl ? db : undefined)).publicJwk] : undefined
+    const authMode = createAuthMode({ config, gateway: createSupabaseGateway(config), log, localJwks })
+    await runStdio(config, { authMode, db })
+  } finally {
+    await db.close()
+  }
+}
+
 async function main() {
   let config: Config
   try {
@@ -63,17 +91,14 @@ async function main() {
     throw error
   }
   if (config.transport === 'stdio') {
-    // Tokens are checked as over HTTP; with the embedded auth its JWKS is that of the
-    // server at BASE_URL, which therefore has to be running (npm start) to verify them.
-    const log = pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2))
-    const authMode = createAuthMode({ config, gateway: createSupabaseGateway(config), log })
-    await runStdio(config, { authMode }).catch((error: any) => {
+    await serveOnStdio(config).catch((error: any) => {
       stderrLog('error', `atoms-mcp cannot serve stdio: ${error?.message ?? error}`)
       process.exit(1)
     })
     return
   }
-  const server = await startServer(config).catch((error: any) => {
+  const notice = (line: string) => process.stderr.write(`atoms-mcp: ${line}\n`)
+  const server = await startServer(config, {}, { notice }).catch((error: any) => {
     process.stderr.write(`atoms-mcp cannot start: ${describeStartFailure(error, config)}\n`)
     process.exit(1)
   })

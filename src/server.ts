@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDeps } from './app.ts'
 import type { Config } from './config.ts'
 import type { Db } from './db/db.ts'
-import { openDatabase } from './db/open.ts'
+import { join } from 'node:path'
+import { createsEmbeddedDatabase, openDatabase, type Notice } from './db/open.ts'
+import { listenWhileStarting, type StartingListener } from './http/while-starting.ts'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -13,15 +15,25 @@ export interface RunningServer {
 }
 
 /** Opens the database, builds the app and listens: what `npm start` and end-to-end tests share. */
-export async function startServer(config: Config, deps: Partial<AppDeps> = {}): Promise<RunningServer> {
-  const db = deps.db ?? (await openDatabase(config))
+export async function startServer(config: Config, deps: Partial<AppDeps> = {}, options: { notice?: Notice } = {}): Promise<RunningServer> {
+  const notice = options.notice ?? (() => {})
+  let placeholder: StartingListener | undefined
+  if (!deps.db && createsEmbeddedDatabase(config)) {
+    placeholder = await listenWhileStarting(config.host, config.port, 'creating the embedded database, first start only')
+    notice(`creating the embedded database in ${join(config.dataDir, 'pgdata')} (first start only, about 10 s); /health answers meanwhile`)
+  }
+  let db: Db | undefined
   let app: FastifyInstance
   try {
+    db = deps.db ?? (await openDatabase(config, notice))
     app = await buildApp(config, { ...deps, db })
-    await listenQuietly(app, config)
+    // Bound beside the placeholder before it lets go of the port.
+    await listenQuietly(app, config, placeholder && { port: placeholder.port, reusePort: true })
   } catch (error) {
-    if (!deps.db) await db.close().catch(() => {})
+    if (!deps.db) await db?.close().catch(() => {})
     throw error
+  } finally {
+    await placeholder?.close()
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
@@ -51,11 +63,11 @@ export async function startServer(config: Config, deps: Partial<AppDeps> = {}): 
  * Listens without Fastify's one JSON line per bound address: the start-up banner says
  * where the server is in plain words, and it should be the first thing a newcomer reads.
  */
-async function listenQuietly(app: FastifyInstance, config: Config) {
+async function listenQuietly(app: FastifyInstance, config: Config, beside?: { port: number; reusePort: true }) {
   const level = app.log.level
   if (['info', 'debug', 'trace'].includes(level)) app.log.level = 'warn'
   try {
-    await app.listen({ host: config.host, port: config.port })
+    await app.listen({ host: config.host, port: config.port, ...beside })
   } finally {
     app.log.level = level
   }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './ports.ts'
@@ -12,23 +12,44 @@ export interface ServerProcess {
   dataDir: string
   /** Everything the process wrote, for tests and scripts that read the logs. */
   output(): string
+  /** The pid of the server itself: npm's child under `npm start`, the child otherwise. */
+  serverPid(): number
+  /** Resolves with the exit code of the process started (npm's under `npm start`). */
+  exited: Promise<number | null>
   stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+export interface SpawnOptions {
+  dataDir?: string
+  timeoutMs?: number
+  pollMs?: number
+  /** `npm start` as a newcomer or a supervisor runs it, in its own process group; otherwise node directly. */
+  npmStart?: boolean
+}
+
+/** The pids whose parent is `pid`, from /proc. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
 }
 
 /**
  * Starts the server as `npm start` does (same Node flags) as its own process on a free loopback port, with a fresh data
  * folder unless one is given, and resolves once `/ready` answers 200.
  */
-export async function spawnServer(env: Record<string, string> = {}, options: { dataDir?: string; timeoutMs?: number; pollMs?: number } = {}): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string> = {}, options: SpawnOptions = {}): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort()
   const ownDataDir = !options.dataDir && !env.DATA_DIR
   const dataDir = options.dataDir ?? env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atoms-mcp-proc-'))
   // Under the test runner, a fresh embedded database is copied rather than initialised.
   if (process.env.TEST_PGLITE_TEMPLATE && !env.DATABASE_URL && !existsSync(join(dataDir, 'pgdata'))) await seedPglite(join(dataDir, 'pgdata'))
-  const child = spawn(process.execPath, [...startFlags(), 'src/main.ts'], {
-    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const childEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir }
+  const child = options.npmStart
+    ? spawn('npm', ['start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    : spawn(process.execPath, [...startFlags(), 'src/main.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
@@ -50,6 +71,8 @@ export async function spawnServer(env: Record<string, string> = {}, options: { d
     child,
     dataDir,
     output: () => output,
+    serverPid: () => (options.npmStart ? childrenOf(child.pid!)[0]! : child.pid!),
+    exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal)
       const code = await exited

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
  */
 export function startFlags(): string[] {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }
+  // `exec` makes the shell npm runs the script in become node, so a supervisor's SIGTERM to npm reaches it.
   const words = manifest.scripts.start.trim().split(/\s+/)
-  if (words[0] !== 'node' || words.at(-1) !== 'src/main.ts') throw new Error(`package.json's start script is not "node [flags] src/main.ts": ${manifest.scripts.start}`)
-  return words.slice(1, -1)
+  if (words[0] !== 'exec' || words[1] !== 'node' || words.at(-1) !== 'src/main.ts') throw new Error(`package.json's start script is not "exec node [flags] src/main.ts": ${manifest.scripts.start}`)
+  return words.slice(2, -1)
 }

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { acquireLock, LockHeldError } from './folder-lock.ts'
 import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 /** A closed PGlite is an unavailable database (503), not a bad statement (500). */
@@ -32,31 +33,26 @@ export class DatabaseInUseError extends Error {
   }
 }
 
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /**
  * PGlite is one process's database: a second process opening the same folder would
- * corrupt it, so the folder is claimed with a lock file naming the owner's pid. A lock
- * left by a process that is gone (or by this one) is taken over.
+ * corrupt it, so the folder is claimed with a lock file naming the owner. A lock whose
+ * holder is gone, a zombie, or a pid since given to another process is taken over, so that
+ * a server killed without warning always comes back on its own.
  */
-function claim(dir: string): () => void {
+async function claim(dir: string, notice: (line: string) => void): Promise<() => void> {
   const lockFile = `${dir}.lock`
-  let owner = NaN
-  try {
-    owner = Number(readFileSync(lockFile, 'utf8').trim())
-  } catch {
-    /* no lock yet */
+  // A holder killed a moment ago may still be tearing its memory down; it is given a second to go.
+  for (let waited = 0; ; waited += 100) {
+    try {
+      const lock = acquireLock(lockFile)
+      if (lock.tookOver) notice(`took over the stale lock of the embedded database in ${dir}: it named process ${lock.tookOver.holder.pid}, and ${lock.tookOver.reason}`)
+      return lock.release
+    } catch (error) {
+      if (!(error instanceof LockHeldError)) throw error
+      if (waited >= 1000) throw new DatabaseInUseError(dir, error.holder.pid, lockFile)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) throw new DatabaseInUseError(dir, owner, lockFile)
-  writeFileSync(lockFile, `${process.pid}\n`)
-  return () => rmSync(lockFile, { force: true })
 }
 
 /**
@@ -67,9 +63,9 @@ function claim(dir: string): () => void {
 const EMBEDDED_SETTINGS = ['shared_buffers=16MB']
 
 /** The embedded database: PostgreSQL compiled to WebAssembly, persisted in `dir`. */
-export async function openPglite(dir: string | undefined): Promise<Db> {
+export async function openPglite(dir: string | undefined, options: { notice?: (line: string) => void } = {}): Promise<Db> {
   if (dir) mkdirSync(dir, { recursive: true })
-  const release = dir ? claim(dir) : () => {}
+  const release = dir ? await claim(dir, options.notice ?? (() => {})) : () => {}
   let pg: PGlite
   try {
     pg = new PGlite(dir, { postgresqlconf: EMBEDDED_SETTINGS })

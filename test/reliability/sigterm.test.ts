@@ -1,4 +1,7 @@
 import t from 'tap'
+import { existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { spawnServer } from '../../scripts/lib/spawn-server.ts'
 import { EMBEDDED_ANON_KEY } from '../../src/config.ts'
 import { supabaseClient } from '../helpers/auth.ts'
@@ -41,4 +44,21 @@ t.test('SIGTERM under load: in-flight requests finish, new ones are refused, exi
   t.ok(answers.every((a) => typeof a.body.access_token === 'string'), 'each with its session')
   t.equal(await exited, 0, 'the process exits with 0')
   if (server.child.exitCode !== 0) t.comment(server.output().split('\n').slice(-8).join('\n'))
+})
+
+t.test('SIGTERM to the pid of npm start ends the server: exit 0, the port and the database freed', async (t) => {
+  const server = await spawnServer({}, { npmStart: true })
+  t.teardown(() => server.stop('SIGKILL'))
+  const node = server.serverPid()
+  t.not(node, undefined, 'npm runs the server as its own child (no shell in between)')
+  const port = Number(new URL(server.url).port)
+  server.child.kill('SIGTERM')
+  t.equal(await server.exited, 0, 'npm exits 0')
+  t.throws(() => process.kill(node, 0), { code: 'ESRCH' }, 'the server process is gone')
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer().once('error', () => resolve(false))
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)))
+  })
+  t.ok(free, `port ${port} is free again`)
+  t.notOk(existsSync(join(server.dataDir, 'pgdata.lock')), 'the database lock is released')
 })

@@ -18,6 +18,8 @@ export interface KeySource {
 export interface KeyStoreOptions {
   /** The project's JWKS; unset for an HS256-only project. */
   jwksUrl: string | undefined
+  /** Keys known without asking (the embedded auth's own, read where it keeps them); replaces fetching `jwksUrl`. */
+  jwks?: JWK[]
   /** The legacy HS256 JWT secret; may be set together with the JWKS during a key rotation. */
   secret: string | undefined
   /** Headers for the JWKS request (the anon key, when the JWKS is the project's own). */
@@ -53,7 +55,7 @@ export function algorithmForJwk(jwk: JWK): string | undefined {
  * unknown `kid` at most once per `refetchCooldownMs`.
  */
 export class KeyStore implements KeySource {
-  readonly #options: Required<Omit<KeyStoreOptions, 'jwksUrl' | 'secret' | 'headers'>> & Pick<KeyStoreOptions, 'jwksUrl' | 'headers'>
+  readonly #options: Required<Omit<KeyStoreOptions, 'jwksUrl' | 'jwks' | 'secret' | 'headers'>> & Pick<KeyStoreOptions, 'jwksUrl' | 'jwks' | 'headers'>
   readonly #hmac: VerificationKey | undefined
   #published: Map<string, VerificationKey> | undefined
   #loadedAt = Number.NEGATIVE_INFINITY
@@ -67,13 +69,13 @@ export class KeyStore implements KeySource {
 
   /** True when there is any key source at all. */
   get configured(): boolean {
-    return this.#hmac !== undefined || this.#options.jwksUrl !== undefined
+    return this.#hmac !== undefined || this.#options.jwksUrl !== undefined || this.#options.jwks !== undefined
   }
 
   /** The key for a token with this header, or undefined when none is known (after one refetch at most). */
   async keyFor(header: JWSHeaderParameters): Promise<VerificationKey | undefined> {
     if (header.alg === 'HS256') return this.#hmac
-    if (!this.#options.jwksUrl) return undefined
+    if (!this.#options.jwksUrl && !this.#options.jwks) return undefined
     const now = this.#options.now()
     if (!this.#published || now - this.#loadedAt >= this.#options.maxAgeMs) await this.#load()
     const found = this.#find(header)
@@ -99,22 +101,24 @@ export class KeyStore implements KeySource {
   }
 
   async #fetch(): Promise<void> {
-    const { jwksUrl, headers, timeoutMs, log, now } = this.#options
-    let body: unknown
-    try {
-      const response = await fetchUpstream(jwksUrl!, { headers: { accept: 'application/json', ...headers } }, timeoutMs)
-      body = response.ok ? await response.json() : undefined
-      if (!response.ok) log.warn({ status: response.status, jwksUrl }, 'the JWKS could not be read; no published keys are known')
-    } catch (error) {
-      if (error instanceof UpstreamUnavailableError) {
-        if (!this.#published) throw error
-        // Keep serving with the keys we have; try again once the cooldown has passed.
-        log.warn({ jwksUrl, reason: error.message }, 'the JWKS could not be refreshed; keeping the keys already known')
-        this.#loadedAt = now() - this.#options.maxAgeMs + this.#options.refetchCooldownMs
-        return
+    const { jwksUrl, jwks, headers, timeoutMs, log, now } = this.#options
+    let body: unknown = jwks ? { keys: jwks } : undefined
+    if (!jwks) {
+      try {
+        const response = await fetchUpstream(jwksUrl!, { headers: { accept: 'application/json', ...headers } }, timeoutMs)
+        body = response.ok ? await response.json() : undefined
+        if (!response.ok) log.warn({ status: response.status, jwksUrl }, 'the JWKS could not be read; no published keys are known')
+      } catch (error) {
+        if (error instanceof UpstreamUnavailableError) {
+          if (!this.#published) throw error
+          // Keep serving with the keys we have; try again once the cooldown has passed.
+          log.warn({ jwksUrl, reason: error.message }, 'the JWKS could not be refreshed; keeping the keys already known')
+          this.#loadedAt = now() - this.#options.maxAgeMs + this.#options.refetchCooldownMs
+          return
+        }
+        if (!(error instanceof SyntaxError)) throw error
+        log.warn({ jwksUrl }, 'the JWKS is not JSON; no published keys are known')
       }
-      if (!(error instanceof SyntaxError)) throw error
-      log.warn({ jwksUrl }, 'the JWKS is not JSON; no published keys are known')
     }
     const keys = new Map<string, VerificationKey>()
     const list = (body as { keys?: unknown })?.keys

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { JWK } from 'jose'
 import type { Config } from '../../config.ts'
 import type { SupabaseGateway } from '../../supabase/gateway.ts'
 import { AutoVerifier } from './auto.ts'
@@ -11,18 +12,21 @@ export interface VerifierDeps {
   config: Config
   gateway: SupabaseGateway
   log: FastifyBaseLogger
+  /** The embedded auth's public keys, when this process verifies its tokens without its HTTP server (stdio). */
+  localJwks?: JWK[]
 }
 
 function expectedClaims(config: Config) {
   return { issuer: config.jwtIssuer, audience: config.jwtAudience }
 }
 
-export function localJwtVerifier({ config, log }: VerifierDeps): LocalJwtVerifier {
+export function localJwtVerifier({ config, log, localJwks }: VerifierDeps): LocalJwtVerifier {
   const jwksUrl = config.jwksUrl
   // The anon key goes only to the project's own JWKS, never to a third-party JWKS_URL.
   const ownJwks = jwksUrl !== undefined && jwksUrl.startsWith(`${config.effectiveSupabaseUrl}/`)
   const keys = new KeyStore({
     jwksUrl,
+    jwks: localJwks,
     secret: config.supabaseJwtSecret,
     headers: ownJwks ? { apikey: config.effectiveAnonKey } : {},
     timeoutMs: config.upstreamTimeoutMs,

@@ -1,0 +1,85 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { callTool } from '../scripts/lib/mcp-call.ts'
+import { spawnServer } from '../scripts/lib/spawn-server.ts'
+import { EMBEDDED_ANON_KEY } from '../src/config.ts'
+import { supabaseClient } from './helpers/auth.ts'
+import { seededDataDir } from './helpers/backends.ts'
+import { call, ok } from './helpers/mcp.ts'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+// The command README's "stdio" part gives a client to spawn, with the project's folder in place of /path/to/atoms-mcp.
+const COMMAND = { command: 'npm', args: ['--prefix', ROOT, 'run', '--silent', 'stdio'] }
+
+async function spawnDocumented(t: { teardown(fn: () => unknown): void }, env: Record<string, string>) {
+  const transport = new StdioClientTransport({ ...COMMAND, env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'pipe' })
+  let stderr = ''
+  transport.stderr?.on('data', (chunk) => (stderr += String(chunk)))
+  const client = new Client({ name: 'stdio-command-test', version: '1.0.0' })
+  await client.connect(transport)
+  t.teardown(() => client.close())
+  return { client, stderr: () => stderr }
+}
+
+/** A user of the embedded auth with a session, made through a server that is then stopped. */
+async function userOf(dataDir: string, email: string) {
+  const server = await spawnServer({ AUTH_MODE: 'jwt' }, { dataDir })
+  const { data, error } = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email, password: 'correct horse battery' })
+  await server.stop()
+  if (error) throw error
+  // The issuer is BASE_URL's; the stdio process reads the same configuration as the server.
+  return { id: data.user!.id, token: data.session!.access_token, env: { HOST: '127.0.0.1', PORT: new URL(server.url).port } }
+}
+
+t.test('the documented stdio command, no HTTP server running: tokens checked against the embedded auth keys', async (t) => {
+  const dataDir = await seededDataDir()
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const alice = await userOf(dataDir, 'alice@example.com')
+
+  const { client, stderr } = await spawnDocumented(t, { ...alice.env, DATA_DIR: dataDir, MCP_AUTH_TOKEN: alice.token })
+  const me = await ok(client, 'whoami')
+  t.equal(me.id, alice.id, 'MCP_AUTH_TOKEN is verified with no server to fetch a JWKS from')
+  const org = await ok(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Offline', slug: 'offline' } })
+  t.equal(org.created_by, alice.id)
+  const forged = await call(client, 'whoami', { auth_token: `${alice.token.slice(0, -4)}AAAA` })
+  t.ok(forged.isError, 'a token with a bad signature is refused')
+  t.notMatch(forged.text, /cannot be reached/, 'without trying to reach an auth server')
+  t.match(stderr(), /serving MCP on stdio/)
+})
+
+t.test('the documented stdio command beside a running server: the same data, through it', async (t) => {
+  const dataDir = await seededDataDir()
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const server = await spawnServer({}, { dataDir })
+  t.teardown(() => server.stop())
+  const { data } = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email: 'bob@example.com', password: 'correct horse battery' })
+  const token = data.session!.access_token
+
+  const { client, stderr } = await spawnDocumented(t, { DATA_DIR: dataDir, PORT: new URL(server.url).port, MCP_AUTH_TOKEN: token })
+  t.match(stderr(), /through the server already running on this data/, 'it relays to the running server instead of refusing')
+  const me = await ok(client, 'whoami')
+  t.equal(me.id, data.user!.id)
+  await ok(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Shared', slug: 'shared' } })
+  const seen = await callTool(server.url, token, 'entity_tool', { operation: 'list', entity_type: 'organization' })
+  t.same(seen.value.items.map((o: { slug: string }) => o.slug), ['shared'], 'what stdio wrote, the HTTP server serves')
+})
+
+t.test('the documented stdio command writes nothing but JSON-RPC on stdout', async (t) => {
+  const dataDir = await seededDataDir()
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const child = spawn(COMMAND.command, COMMAND.args, { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir }, stdio: ['pipe', 'pipe', 'ignore'] })
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }
+  child.stdin.write(`${JSON.stringify(initialize)}\n`)
+  while (!stdout.includes('\n')) await new Promise((r) => setTimeout(r, 20))
+  child.stdin.end()
+  t.equal(await new Promise((resolve) => child.once('exit', resolve)), 0, 'it exits 0 when stdin ends')
+  const lines = stdout.trimEnd().split('\n')
+  t.equal(lines.length, 1, 'one line for one request')
+  t.match(JSON.parse(lines[0]!), { jsonrpc: '2.0', id: 1, result: { serverInfo: {} } }, 'and it is the answer')
+})
