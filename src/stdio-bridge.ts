@@ -1,6 +1,6 @@
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
-import { isJSONRPCRequest, isJSONRPCResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/server'
+import { StdioServerTransport } from '@modelcontextprotocol/server/stdio'
 import { jsonRpcError } from './mcp/http-common.ts'
 import type { StderrLog } from './mcp/stdio.ts'
 
@@ -16,7 +16,7 @@ export async function bridgeStdioToServer(endpoint: URL, token: string | undefin
 
   upstream.onmessage = (message) => {
     // The protocol version the server chose goes on every later request, as the SDK's client does.
-    if (isJSONRPCResponse(message) && initializing.delete(message.id)) {
+    if (isJSONRPCResultResponse(message) && initializing.delete(message.id)) {
       const version = (message.result as { protocolVersion?: unknown }).protocolVersion
       if (typeof version === 'string') upstream.setProtocolVersion(version)
     }

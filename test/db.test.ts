@@ -7,6 +7,7 @@ import { openDatabase } from '../src/db/open.ts'
 import { DatabaseInUseError, openPglite } from '../src/db/pglite.ts'
 import { openPostgres } from '../src/db/postgres.ts'
 import { backends, tempDir } from './helpers/backends.ts'
+import { formatHolder, procTable } from '../src/db/folder-lock.ts'
 
 const recorded = async (db: { query: (sql: string) => Promise<{ rows: any[] }> }) =>
   (await db.query('select name from public.atoms_migrations order by name')).rows.map((r) => r.name as string)
@@ -150,7 +151,9 @@ t.test('the embedded database folder is claimed by one process at a time', async
   await db.close()
   t.notOk(existsSync(lockFile), 'closing releases it')
 
-  writeFileSync(lockFile, `${process.ppid}\n`)
+  // The test runner: a live process, recorded as a server records itself.
+  const table = procTable()
+  writeFileSync(lockFile, formatHolder({ pid: process.ppid, startTime: table.info(process.ppid)?.startTime, bootId: table.bootId() }))
   await t.rejects(openPglite(dir), DatabaseInUseError, 'a live other process keeps it')
   await t.rejects(openPglite(dir), /in use by process \d+.*set DATABASE_URL/, 'with a message that says what to do')
 

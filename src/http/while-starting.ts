@@ -12,7 +12,8 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
  * Holds the port while the first start creates the embedded database, which takes seconds:
  * `/health` answers 200 (the process is up), `/ready` and everything else 503 with
  * Retry-After. It binds with SO_REUSEPORT so that the server proper can bind beside it
- * before it closes, leaving no moment when the port refuses connections.
+ * before it closes: the port never refuses connections, though one the kernel queued on the
+ * placeholder in the instant it closes is reset (a client's retry reaches the server proper).
  */
 export async function listenWhileStarting(host: string, port: number, reason: string): Promise<StartingListener> {
   const server = createServer((request, response) => {
@@ -32,8 +33,9 @@ export async function listenWhileStarting(host: string, port: number, reason: st
     port: (server.address() as { port: number }).port,
     close: () =>
       new Promise((resolve) => {
+        // Requests already being answered finish (each answer closes its connection).
         server.close(() => resolve())
-        server.closeAllConnections()
+        server.closeIdleConnections()
       }),
   }
 }

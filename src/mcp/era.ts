@@ -21,7 +21,16 @@ const header = (headers: IncomingHttpHeaders, name: string) => {
 }
 
 /** RFC 9110 §5.5: leading and trailing spaces and tabs are not part of a field value. */
-const trimOws = (value: string | undefined) => value?.replace(/^[ \t]+|[ \t]+$/g, '')
+// By hand: `/[ \t]+$/` backtracks quadratically over a long run of spaces that is not at the end.
+const isOws = (code: number) => code === 0x20 || code === 0x09
+function trimOws(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  let start = 0
+  let end = value.length
+  while (start < end && isOws(value.charCodeAt(start))) start++
+  while (end > start && isOws(value.charCodeAt(end - 1))) end--
+  return value.slice(start, end)
+}
 
 function claimsEnvelope(message: unknown): boolean {
   const meta = isPlainObject(message) && isPlainObject(message.params) ? message.params._meta : undefined

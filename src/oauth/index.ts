@@ -1,3 +1,4 @@
+import { decodeProtectedHeader } from 'jose'
 import type { FastifyInstance } from 'fastify'
 import { LONGEST_ACCESS_TOKEN_SECONDS } from '../auth/ended-sessions.ts'
 import type { AuthMode } from '../auth/mode.ts'
@@ -6,7 +7,7 @@ import { KeyStore } from '../auth/strategies/key-store.ts'
 import type { VerifierDeps } from '../auth/strategies/verifiers.ts'
 import type { Config } from '../config.ts'
 import type { Db } from '../db/db.ts'
-import { boundAccessTokens, boundTokenVerifier, supabaseAccessTokens } from './access-tokens.ts'
+import { ACCESS_TOKEN_TYPE, boundAccessTokens, boundTokenVerifier, supabaseAccessTokens } from './access-tokens.ts'
 import { browserBinding } from './browser-binding.ts'
 import { oauthChallengeParams } from './challenge.ts'
 import { createClientResolver } from './client-resolver.ts'
@@ -54,14 +55,26 @@ export interface OAuthModeOptions {
 export type OAuthMode = AuthMode & { challengeParams(): Record<string, string> }
 
 /**
- * AUTH_MODE=oauth without the authorization server (the stdio transport has no database):
- * our access tokens are checked against the JWKS the server at BASE_URL publishes.
+ * AUTH_MODE=oauth without the authorization server (the stdio transport, spawned by the user
+ * with a token of their own in MCP_AUTH_TOKEN): our access tokens are checked against the
+ * JWKS the server at BASE_URL publishes, and a Supabase session token as in bearer mode, since
+ * stdio has no resource for a token to be bound to.
  */
 export function oauthTokenChecks(deps: VerifierDeps, supabaseChecks: AuthMode): AuthMode {
   if (deps.config.oauth.accessTokens !== 'bound') return supabaseChecks
   const urls = oauthUrls(deps.config.baseUrl)
   const keys = new KeyStore({ jwksUrl: urls.jwks, secret: undefined, timeoutMs: deps.config.upstreamTimeoutMs, log: deps.log })
-  return verifyingMode('oauth', boundTokenVerifier(keys, urls))
+  const bound = verifyingMode('oauth', boundTokenVerifier(keys, urls))
+  return { ...supabaseChecks, authenticate: (token) => (isOurAccessToken(token) ? bound.authenticate(token) : supabaseChecks.authenticate(token)) }
+}
+
+/** Our access tokens say so in their header (`typ: at+jwt`, RFC 9068); Supabase's do not. */
+function isOurAccessToken(token: string): boolean {
+  try {
+    return decodeProtectedHeader(token).typ === ACCESS_TOKEN_TYPE
+  } catch {
+    return false
+  }
 }
 
 /**

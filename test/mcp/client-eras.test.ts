@@ -61,7 +61,9 @@ const backend = backends()[0]!
 
 for (const mode of ['jwt', 'bearer', 'simple', 'oauth']) {
   t.test(`the three clients in ${mode} mode`, async (t) => {
-    const server: TestServer = await startTestServer(backend, { AUTH_MODE: mode })
+    // A session token straight from sign-up: in oauth mode that is what OAUTH_ACCESS_TOKENS=supabase
+    // accepts (our own bound tokens with these clients: test/oauth/bound-tokens.test.ts).
+    const server: TestServer = await startTestServer(backend, { AUTH_MODE: mode, ...(mode === 'oauth' ? { OAUTH_ACCESS_TOKENS: 'supabase' } : {}) })
     t.teardown(() => server.dispose())
     const url = new URL(`${server.config.baseUrl}/mcp`)
     for (const [index, kind] of CLIENTS.entries()) {

@@ -11,6 +11,8 @@ import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { REDIRECT_URI, signInThroughPages, signUp, supabaseUser } from './helpers.ts'
 import { authorizeUrl, pkce, register, token } from './manual-client.ts'
 
+const INTROSPECTION_SECRET = 'resource-server-secret-0123456789abcdef'
+
 const USER = { email: 'barbara@example.com', password: 'a long enough secret' }
 const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` })
 
@@ -43,7 +45,7 @@ const LIST_ORGS = { operation: 'list', entity_type: 'organization' }
 for (const backend of backends()) {
   t.test(`bound access tokens in AUTH_MODE=oauth on ${backend.name}`, async (t) => {
     // Supabase access tokens of the embedded auth live 10 minutes here: ours may not outlive them.
-    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '0', AUTH_JWT_EXPIRY: '600' })
+    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', OAUTH_REGISTRATIONS_PER_HOUR: '0', AUTH_JWT_EXPIRY: '600', OAUTH_INTROSPECTION_SECRET: INTROSPECTION_SECRET })
     t.teardown(() => server.dispose())
     const base = server.config.baseUrl
     const resource = `${base}/mcp`
@@ -140,8 +142,9 @@ for (const backend of backends()) {
       const introspect = async (tokenValue: string) => {
         const response = await fetch(`${base}/introspect`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ token: tokenValue, client_id: confidential.client_id, client_secret: confidential.client_secret }),
+          // Introspection is the resource servers' (OAUTH_INTROSPECTION_SECRET), not a client's.
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${INTROSPECTION_SECRET}` },
+          body: new URLSearchParams({ token: tokenValue }),
         })
         return (await response.json()) as any
       }
