@@ -54,12 +54,14 @@ t.test('the documented stdio command, no HTTP server running: tokens checked aga
 t.test('the documented stdio command beside a running server: the same data, through it', async (t) => {
   const dataDir = await seededDataDir()
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const server = await spawnServer({}, { dataDir })
+  // jwt mode: an oauth-mode server's /mcp takes only the access tokens of its own OAuth flow,
+  // and a relayed session token would be refused there (see docs/mcp.md, stdio).
+  const server = await spawnServer({ AUTH_MODE: 'jwt' }, { dataDir })
   t.teardown(() => server.stop())
   const { data } = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email: 'bob@example.com', password: 'correct horse battery' })
   const token = data.session!.access_token
 
-  const { client, stderr } = await spawnDocumented(t, { DATA_DIR: dataDir, PORT: new URL(server.url).port, MCP_AUTH_TOKEN: token })
+  const { client, stderr } = await spawnDocumented(t, { AUTH_MODE: 'jwt', DATA_DIR: dataDir, PORT: new URL(server.url).port, MCP_AUTH_TOKEN: token })
   t.match(stderr(), /through the server already running on this data/, 'it relays to the running server instead of refusing')
   const me = await ok(client, 'whoami')
   t.equal(me.id, data.user!.id)

@@ -4,6 +4,7 @@ import { freePort } from '../../scripts/lib/ports.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { CHALLENGE_INVALID_TOKEN, CHALLENGE_NO_TOKEN, logCollector, signedInUser } from '../helpers/auth.ts'
+import { ownRedisDb } from '../helpers/redis.ts'
 
 interface Answer {
   status: number
@@ -139,7 +140,7 @@ for (const backend of backends()) {
   })
 }
 
-const redisUrl = process.env.TEST_REDIS_URL
+const redisUrl = ownRedisDb(process.env.TEST_REDIS_URL, 1)
 t.test('login limits shared through Redis', { skip: redisUrl ? false : process.env.TEST_REDIS_SKIP_REASON ?? 'no TEST_REDIS_URL' }, async (t) => {
   const backend = backends()[0]!
   const env = { AUTH_MODE: 'simple', TRUST_PROXY: '1', LOGIN_RATE_LIMIT_MAX: '3', REDIS_URL: redisUrl! }

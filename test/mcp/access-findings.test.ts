@@ -5,6 +5,7 @@ import { listMigrations, migrate } from '../../src/db/migrate.ts'
 import { backends } from '../helpers/backends.ts'
 import { aliceAndBob, call, connect, ok, signUp, startMcpServer, type TestUser } from '../helpers/mcp.ts'
 import { contextOf, sqlAs } from '../helpers/sql-as.ts'
+import { ownRedisDb } from '../helpers/redis.ts'
 
 /** Regression tests of the access findings, each named after the finding it covers. */
 for (const backend of backends()) {
@@ -185,7 +186,7 @@ for (const backend of backends()) {
 
   t.test(`finding 8: past USAGE_LIMIT_PER_MINUTE a user's calls are refused with Retry-After, on ${backend.name}`, async (t) => {
     const limit = 3
-    const redisUrl = process.env.TEST_REDIS_URL
+    const redisUrl = ownRedisDb(process.env.TEST_REDIS_URL, 3)
     const server = await startMcpServer(backend, { USAGE_LIMIT_PER_MINUTE: String(limit), ...(redisUrl ? { REDIS_URL: redisUrl } : {}) })
     t.teardown(() => server.dispose())
     const [carol, dave] = [await signUp(server, 'carol@example.com'), await signUp(server, 'dave@example.com')]

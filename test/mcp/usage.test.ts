@@ -3,6 +3,7 @@ import { Redis } from 'ioredis'
 import { randomUUID } from 'node:crypto'
 import { RedisUsageCounter, UsageCounter, UsageLimitError } from '../../src/mcp/usage.ts'
 import { freePort } from '../../scripts/lib/ports.ts'
+import { ownRedisDb } from '../helpers/redis.ts'
 
 t.test('counts a user’s calls within the window and starts again in the next', async (t) => {
   let now = 120_000
@@ -41,7 +42,7 @@ t.test('holds at most maxUsers users, dropping the earliest counted', async (t) 
   t.equal(usage.size, 1_000)
 })
 
-const redisUrl = process.env.TEST_REDIS_URL
+const redisUrl = ownRedisDb(process.env.TEST_REDIS_URL, 4)
 const quiet = () => {}
 
 t.test('finding 8: instances sharing Redis enforce one limit per user', { skip: redisUrl ? false : process.env.TEST_REDIS_SKIP_REASON ?? 'no TEST_REDIS_URL' }, async (t) => {

@@ -5,6 +5,7 @@ import { obtainCode, redeemCode, refreshTokens, registerClient, type FlowStep } 
 import { createDatabase } from '../../scripts/lib/services.ts'
 import { EMBEDDED_ANON_KEY } from '../../src/config.ts'
 import { supabaseClient } from '../helpers/auth.ts'
+import { ownRedisDb } from '../helpers/redis.ts'
 
 const databaseServer = process.env.TEST_DATABASE_URL
 
@@ -14,7 +15,7 @@ const databaseServer = process.env.TEST_DATABASE_URL
 t.test('an OAuth flow hops between two instances', { skip: databaseServer ? false : 'no TEST_DATABASE_URL (run through npm test)' }, async (t) => {
   const database = await createDatabase(databaseServer!)
   t.teardown(() => database.drop())
-  const cluster = await startCluster({ count: 2, databaseUrl: database.url, redisUrl: process.env.TEST_REDIS_URL, env: { AUTH_MODE: 'oauth' } })
+  const cluster = await startCluster({ count: 2, databaseUrl: database.url, redisUrl: ownRedisDb(process.env.TEST_REDIS_URL, 5), env: { AUTH_MODE: 'oauth' } })
   t.teardown(() => cluster.stop())
   // Pages and redirects name the public URL (the balancer); each step is sent to one instance.
   const [a, b] = cluster.instances.map((instance) => instance.url) as [string, string]

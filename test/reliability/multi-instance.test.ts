@@ -5,9 +5,10 @@ import { callTool } from '../../scripts/lib/mcp-call.ts'
 import { createDatabase } from '../../scripts/lib/services.ts'
 import { EMBEDDED_ANON_KEY } from '../../src/config.ts'
 import { supabaseClient } from '../helpers/auth.ts'
+import { ownRedisDb } from '../helpers/redis.ts'
 
 const databaseServer = process.env.TEST_DATABASE_URL
-const redisUrl = process.env.TEST_REDIS_URL
+const redisUrl = ownRedisDb(process.env.TEST_REDIS_URL, 2)
 
 const post = (base: string, path: string, body: unknown) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
