@@ -34,10 +34,11 @@ function anchorsOf(markdown: string): Set<string> {
   return anchors
 }
 
-/** Relative link targets (`path`, `path#anchor`, `#anchor`) of a file; web addresses are not ours to check. */
+/** Relative link and image targets (`path`, `path#anchor`, `#anchor`) of a file; web addresses are not ours to check. */
 function linksOf(markdown: string): string[] {
   const text = prose(markdown).replace(/`[^`\n]*`/g, '')
-  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!).filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target))
+  const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g), ...text.matchAll(/<img\b[^>]*\bsrc="([^"]+)"/g)].map((match) => match[1]!)
+  return targets.filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target))
 }
 
 t.test('the anchor rule matches GitHub for the headings these files use', async (t) => {
