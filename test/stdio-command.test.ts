@@ -12,7 +12,7 @@ import { seededDataDir } from './helpers/backends.ts'
 import { call, ok } from './helpers/mcp.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// The command README's "stdio" part gives a client to spawn, with the project's folder in place of /path/to/atoms-mcp.
+// The command docs/mcp.md's "stdio" part (and README's client list) gives a client to spawn, with the project's folder in place of /path/to/atoms-mcp.
 const COMMAND = { command: 'npm', args: ['--prefix', ROOT, 'run', '--silent', 'stdio'] }
 
 async function spawnDocumented(t: { teardown(fn: () => unknown): void }, env: Record<string, string>) {

@@ -181,7 +181,7 @@ t.test('OAUTH_ACCESS_TOKENS=supabase hands out the Supabase session token, as be
   const tokens = await grant(server, client.client_id, 'atoms:read')
   t.equal((await supabaseUser(server, tokens.access_token)).id, userId, 'the access token is a Supabase JWT')
   const created = await postMcp(server.config.baseUrl, toolsCallBody('entity_tool', CREATE_ORG), bearer(tokens.access_token))
-  t.equal(created.status, 200, 'it carries no scope, so the grant is not enforced (the README says so)')
+  t.equal(created.status, 200, 'it carries no scope, so the grant is not enforced (docs/oauth.md says so)')
   const as: any = await (await fetch(`${server.config.baseUrl}/.well-known/oauth-authorization-server`)).json()
   t.equal(as.jwks_uri, undefined, 'no keys of ours to publish')
 })
