@@ -52,7 +52,11 @@ async function main() {
   if (ownTemplate) rmSync(dirname(ownTemplate), { recursive: true, force: true })
 
   // A tap failure that produced no failing result (a crash before any output) still fails.
-  if (code !== 0 && counter.failed === 0) counter.failed = 1
+  if (code !== 0 && counter.failed === 0) {
+    counter.failed = 1
+    process.stdout.write(`# tap exited ${code} without a failing result\n`)
+  }
+  process.stdout.write(counter.report())
   if (counter.skipped) process.stdout.write(`# ${counter.skipped} skipped (each says why above)\n`)
   process.stdout.write(`${counter.passed} passed, ${counter.failed} failed\n`)
   process.exit(counter.failed ? 1 : 0)
