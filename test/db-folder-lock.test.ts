@@ -29,14 +29,20 @@ function livePeer(t: Teardown, command: 'sleep' | 'node' = 'sleep') {
 /**
  * A process that has exited but was never reaped: `sh` forks a child, execs into `sleep`,
  * and sleep never waits for it. Its parent is alive, like a killed server's parent that
- * has not reaped it yet; what matters is what /proc says.
+ * has not reaped it yet; what matters is what /proc says. The child outlives the `exec` by a
+ * moment, since `sh` reaps a child that ends before it execs; on a machine too loaded for
+ * that moment, a new parent is tried.
  */
 async function zombie(t: Teardown): Promise<number> {
-  const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 300'], { stdio: ['ignore', 'pipe', 'ignore'] })
-  t.teardown(() => parent.kill('SIGKILL'))
-  const pid = Number(await new Promise<string>((resolve) => parent.stdout!.setEncoding('utf8').once('data', resolve)))
-  for (let i = 0; i < 1000 && table.info(pid)?.state !== 'Z'; i++) await new Promise((r) => setTimeout(r, 5))
-  return pid
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 300'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    t.teardown(() => parent.kill('SIGKILL'))
+    const pid = Number(await new Promise<string>((resolve) => parent.stdout!.setEncoding('utf8').once('data', resolve)))
+    for (let i = 0; i < 2000 && table.info(pid) && table.info(pid)!.state !== 'Z'; i++) await new Promise((r) => setTimeout(r, 5))
+    if (table.info(pid)?.state === 'Z') return pid
+    parent.kill('SIGKILL')
+  }
+  throw new Error('no zombie could be made')
 }
 
 t.test('the lock names its holder with what tells it from a later process with the same pid', async (t) => {
