@@ -43,9 +43,16 @@ async function add(db: Db, config: Config, email: string, givenPassword: string 
   if (await findUserByEmail(db, normalised)) throw new Refusal(`a user with the email ${normalised} already exists`)
   const passwordHash = await hashPassword(password)
   const user = await db.transaction((tx) => insertUser(tx, { email: normalised, passwordHash, confirmed: true, provider: 'email' }))
-  console.log(`added ${user.email} (id ${user.id})`)
-  if (!givenPassword) console.log(`password: ${password}\n(shown only this once; keep it somewhere safe)`)
+  reportAdded(user, givenPassword ? undefined : password)
 }
+
+/** What `add` prints on either path; a generated password is shown this once. */
+function reportAdded(user: { email?: string | null; id: string }, generatedPassword: string | undefined) {
+  console.log(`added ${user.email} (id ${user.id})`)
+  if (generatedPassword) console.log(`password: ${generatedPassword}\n(shown only this once; keep it somewhere safe)`)
+}
+
+const reportRemoved = (user: { email?: string | null; id: string }) => console.log(`removed ${user.email} (id ${user.id}) and their sessions`)
 
 interface ListedUser {
   email: string
@@ -89,7 +96,7 @@ async function remove(db: Db, email: string) {
   const user = await findUserByEmail(db, email.trim())
   if (!user) throw new Refusal(`no user with the email ${email.trim().toLowerCase()}`)
   await deleteUser(db, user.id)
-  console.log(`removed ${user.email} (id ${user.id}) and their sessions`)
+  reportRemoved(user)
 }
 
 const PAGE_SIZE = 1000
@@ -122,15 +129,14 @@ async function viaAdminApi(config: Config, request: { command: string; email?: s
     const { data, error } = await admin.createUser({ email, password, email_confirm: true })
     if (error?.code === 'email_exists') throw new Refusal(`a user with the email ${email} already exists`)
     if (error) throw unreachable(error)
-    console.log(`added ${data.user.email} (id ${data.user.id})`)
-    if (!request.password) console.log(`password: ${password}\n(shown only this once; keep it somewhere safe)`)
+    reportAdded(data.user, request.password ? undefined : password)
   } else if (request.command === 'remove') {
     const email = request.email!.trim().toLowerCase()
     const user = (await allUsers()).find((candidate) => candidate.email === email)
     if (!user) throw new Refusal(`no user with the email ${email}`)
     const { error } = await admin.deleteUser(user.id)
     if (error) throw unreachable(error)
-    console.log(`removed ${user.email} (id ${user.id}) and their sessions`)
+    reportRemoved(user)
   } else {
     printUsers(
       (await allUsers()).reverse().map((user) => ({

@@ -1,34 +1,12 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { createClient } from '@supabase/supabase-js'
 import { freePort } from '../scripts/lib/ports.ts'
 import { loadConfig } from '../src/config.ts'
 import { startServer } from '../src/server.ts'
 import { backends, seededDataDir } from './helpers/backends.ts'
 import { SERVER_CLIENT } from './helpers/supabase.ts'
-
-const CLI = fileURLToPath(new URL('../scripts/user.ts', import.meta.url))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs `npm run user -- ...args` as a child, in a folder of its own so no .env is read. */
-function runCli(cwd: string, env: Record<string, string>, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+import { runCli } from './helpers/user-cli.ts'
 
 const clientOptions = { auth: SERVER_CLIENT }
 
