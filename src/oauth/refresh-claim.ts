@@ -1,6 +1,7 @@
 import { TTL, type OAuthContext } from './context.ts'
 import { TemporarilyUnavailableError } from './errors.ts'
 import type { RefreshClaim } from './store/types.ts'
+import type { UpstreamSession } from './upstream.ts'
 
 const POLL_MS = 100
 
@@ -18,3 +19,10 @@ export async function claimRefreshToken(ctx: OAuthContext, token: string, client
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
 }
+
+/**
+ * The Supabase refresh token behind a refresh token of ours: the one of the session its row
+ * keeps, or, for a row that keeps none (stored before sessions were kept, which only ever
+ * held Supabase's), the token itself.
+ */
+export const upstreamRefreshToken = (token: string, session: UpstreamSession | undefined) => session?.refreshToken ?? token

@@ -22,3 +22,13 @@ export function obtainCode(server: TestServer, clientId: string, user: { email: 
   const base = server.config.baseUrl
   return flow.obtainCode(base, clientId, user, { browser, state: 'xyz', resource: `${base}/mcp` })
 }
+
+/** POST /revoke (RFC 7009) as a public client: the status. */
+export async function revoke(server: TestServer, clientId: string, value: string): Promise<number> {
+  const response = await fetch(`${server.config.baseUrl}/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: value, client_id: clientId }),
+  })
+  return response.status
+}
