@@ -18,9 +18,9 @@ export function token(server: TestServer, form: Record<string, string>, headers:
 }
 
 /** A full authorization up to the code, for a registered public client. */
-export function obtainCode(server: TestServer, clientId: string, user: { email: string; password: string }, browser?: Browser) {
+export function obtainCode(server: TestServer, clientId: string, user: { email: string; password: string }, browser?: Browser, scope?: string) {
   const base = server.config.baseUrl
-  return flow.obtainCode(base, clientId, user, { browser, state: 'xyz', resource: `${base}/mcp` })
+  return flow.obtainCode(base, clientId, user, { browser, state: 'xyz', resource: `${base}/mcp`, scope })
 }
 
 /** POST /revoke (RFC 7009) as a public client: the status. */

@@ -18,8 +18,8 @@ type Tokens = { access_token: string; refresh_token: string; scope: string }
 const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` })
 const whoami = (server: TestServer, accessToken: string) => postMcp(server.config.baseUrl, toolsCallBody('whoami'), bearer(accessToken))
 
-async function grant(server: TestServer, clientId: string, user: { email: string; password: string }): Promise<Tokens> {
-  const { code, verifier } = await obtainCode(server, clientId, user)
+async function grant(server: TestServer, clientId: string, user: { email: string; password: string }, scope?: string): Promise<Tokens> {
+  const { code, verifier } = await obtainCode(server, clientId, user, undefined, scope)
   const response = await token(server, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: clientId })
   if (response.status !== 200) throw new Error(`token: ${response.status} ${JSON.stringify(response.body)}`)
   return response.body
@@ -158,6 +158,29 @@ for (const backend of backends()) {
       const answer = await refresh(server, clientA, tokens.refresh_token)
       t.equal(answer.status, 400)
       t.equal(answer.body.error, 'invalid_grant')
+    })
+
+    t.test('SEP-2207: a refresh token only for a client that registered the refresh_token grant; offline_access stays off the resource', async (t) => {
+      const user = await newUser()
+      const withoutGrant: string = (await register(server, { grant_types: ['authorization_code'] })).body.client_id
+      const asked = await grant(server, withoutGrant, user, 'atoms:read offline_access')
+      t.ok(asked.access_token, 'the grant itself goes through')
+      t.equal(asked.refresh_token, undefined, 'offline_access alone does not earn a refresh token')
+      t.equal((await refresh(server, withoutGrant, 'anything')).body.error, 'unauthorized_client', 'nor can such a client use the refresh grant')
+
+      const offline = await grant(server, clientA, user, 'atoms:read offline_access')
+      t.match(offline.refresh_token, /^[\w-]{43}$/, 'a client that registered the grant and asks offline_access gets one')
+      t.equal(offline.scope, 'atoms:read offline_access', 'and the scope it was granted')
+      const write = await postMcp(base, toolsCallBody('entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'X', slug: 'x' } }), bearer(offline.access_token))
+      t.equal(write.status, 403)
+      t.match(write.headers.get('www-authenticate'), 'scope="atoms:read atoms:write"', 'the step-up challenge names the resource scopes ...')
+      t.notMatch(write.headers.get('www-authenticate'), 'offline_access', '... and never offline_access')
+      const renewed = await refresh(server, clientA, offline.refresh_token)
+      t.equal(renewed.body.scope, 'atoms:read offline_access', 'a refresh keeps the granted scope')
+      const prm: any = await (await fetch(`${base}/.well-known/oauth-protected-resource/mcp`)).json()
+      t.notOk(prm.scopes_supported.includes('offline_access'), 'the protected resource metadata does not list it')
+      const as: any = await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()
+      t.ok(as.scopes_supported.includes('offline_access'), 'the authorization server metadata does, for clients that ask for it')
     })
 
     t.test('a user signed out everywhere at Supabase fails at the next refresh with invalid_grant', async (t) => {
