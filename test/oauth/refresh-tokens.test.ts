@@ -6,7 +6,7 @@ import { decodeJwt } from 'jose'
 import { postMcp, toolsCallBody } from '../../scripts/lib/mcp-call.ts'
 import { sha256 } from '../../src/crypto.ts'
 import { postgresOAuthStore } from '../../src/oauth/store/postgres.ts'
-import { TOKEN_KEY_FILE } from '../../src/oauth/token-key.ts'
+import { TOKEN_KEY_FILE, tokenKey } from '../../src/oauth/token-key.ts'
 import { backends } from '../helpers/backends.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { schemaText } from '../security/helpers.ts'
@@ -181,6 +181,22 @@ for (const backend of backends()) {
       t.notOk(prm.scopes_supported.includes('offline_access'), 'the protected resource metadata does not list it')
       const as: any = await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()
       t.ok(as.scopes_supported.includes('offline_access'), 'the authorization server metadata does, for clients that ask for it')
+    })
+
+    t.test('a refresh token stored before sessions were kept (the Supabase one) still refreshes, into one of ours', async (t) => {
+      const user = await newUser()
+      const supabase = createClient(base, server.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+      const { data } = await supabase.auth.signInWithPassword(user)
+      const legacy = data.session!.refresh_token
+      const key = tokenKey(Buffer.from(readFileSync(join(server.config.dataDir, TOKEN_KEY_FILE), 'utf8').trim(), 'base64url'))
+      await server.db.query(
+        'insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource) values ($1, $2, $3, $4, $5)',
+        [key.lookup(legacy), clientA, data.user!.id, 'atoms:read atoms:write', `${base}/mcp`],
+      )
+      const next = await refresh(server, clientA, legacy)
+      t.equal(next.status, 200)
+      t.match(next.body.refresh_token, /^[\w-]{43}$/, 'the successor is ours')
+      t.equal((await refresh(server, clientA, next.body.refresh_token)).status, 200, 'and refreshes in turn')
     })
 
     t.test('a user signed out everywhere at Supabase fails at the next refresh with invalid_grant', async (t) => {
