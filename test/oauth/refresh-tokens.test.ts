@@ -105,6 +105,33 @@ for (const backend of backends()) {
       t.equal((await sessionUser(server, own.body.access_token)).status, 200, 'its Supabase session too')
     })
 
+    t.test('a rotated token of client A presented by client B within the replay window gets no answer', async (t) => {
+      const user = await newUser()
+      const first = await grant(server, clientA, user)
+      const second = await refresh(server, clientA, first.refresh_token)
+      const replayedByB = await refresh(server, clientB, first.refresh_token)
+      t.equal(replayedByB.body.error, 'invalid_grant', 'the kept answer goes to its own client only')
+      t.notOk(JSON.stringify(replayedByB.body).includes(second.body.refresh_token), 'and nothing of it leaks')
+      t.equal((await refresh(server, clientA, second.body.refresh_token)).status, 200, "A's grant lives on")
+    })
+
+    t.test('a refresh token is no access token: refused at /mcp', async (t) => {
+      const user = await newUser()
+      const tokens = await grant(server, clientA, user)
+      t.equal((await whoami(server, tokens.refresh_token)).status, 401)
+    })
+
+    t.test('an authorization code used twice ends the refresh tokens it gave out, rotated ones included', async (t) => {
+      const user = await newUser()
+      const { code, verifier } = await obtainCode(server, clientA, user)
+      const form = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT_URI, client_id: clientA }
+      const issued = (await token(server, form)).body
+      const rotated = (await refresh(server, clientA, issued.refresh_token)).body
+      await server.db.query("update atoms_oauth.authorization_codes set used_at = now() - interval '1 minute' where used_at is not null")
+      t.equal((await token(server, form)).body.error, 'invalid_grant', 'the second use of the code')
+      t.equal((await refresh(server, clientA, rotated.refresh_token)).body.error, 'invalid_grant', 'the newest refresh token of that grant is ended')
+    })
+
     t.test('a Supabase refresh token, or a made-up one, is no refresh token here', async (t) => {
       const user = await newUser()
       const supabase = createClient(base, server.anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
