@@ -26,3 +26,16 @@ export async function claimRefreshToken(ctx: OAuthContext, token: string, client
  * held Supabase's), the token itself.
  */
 export const upstreamRefreshToken = (token: string, session: UpstreamSession | undefined) => session?.refreshToken ?? token
+
+/**
+ * Ends the Supabase session of a refresh token that was rotated long ago, whose newest
+ * successor (sealed under a token we do not have) cannot be opened: the access token of
+ * then ends the session while still valid, and the spent Supabase refresh token, presented
+ * to Supabase, makes it revoke the whole session (its reuse detection); a session it still
+ * hands out is ended here. Best effort: failures are left to Supabase's own session limits.
+ */
+export async function endSpentSession(ctx: OAuthContext, token: string, session: UpstreamSession | undefined): Promise<void> {
+  const { upstream } = ctx
+  if (session) await upstream.logout(session.accessToken).catch(() => {})
+  await upstream.refresh(upstreamRefreshToken(token, session)).then((renewed) => upstream.logout(renewed.accessToken)).catch(() => {})
+}

@@ -176,6 +176,16 @@ for (const backend of backends()) {
       t.equal((await refresh(server, clientA, second.refresh_token)).body.error, 'invalid_grant', 'the successor is revoked with it')
     })
 
+    t.test('revoking a token rotated long ago ends the grant and its Supabase session too', async (t) => {
+      const user = await newUser()
+      const first = await grant(server, clientA, user)
+      const second = (await refresh(server, clientA, first.refresh_token)).body
+      await pastReplayWindow(server)
+      t.equal(await revoke(server, clientA, first.refresh_token), 200)
+      t.equal((await sessionUser(server, second.access_token)).status, 403, 'the Supabase session is ended')
+      t.equal((await refresh(server, clientA, second.refresh_token)).body.error, 'invalid_grant', 'and the newest refresh token')
+    })
+
     t.test('a user removed at Supabase fails at the next refresh with invalid_grant', async (t) => {
       const user = await newUser()
       const tokens = await grant(server, clientA, user)

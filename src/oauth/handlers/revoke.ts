@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { claimRefreshToken, upstreamRefreshToken } from '../refresh-claim.ts'
+import { claimRefreshToken, endSpentSession, upstreamRefreshToken } from '../refresh-claim.ts'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
 import { isOutage, UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
@@ -47,7 +47,7 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
       else if (claim.kind === 'replay' && claim.response.refresh_token) {
         const successor = claim.response.refresh_token
         live = upstreamRefreshToken(successor, (await store.refreshTokens.find(successor))?.session)
-      }
+      } else if (claim.kind === 'reused') await endSpentSession(ctx, token, claim.session)
       if (live) {
         const supabaseToken = live
         await endSession(async () => {

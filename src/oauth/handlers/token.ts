@@ -6,7 +6,7 @@ import {
   InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError,
   UnauthorizedClientError, UnsupportedGrantTypeError,
 } from '../errors.ts'
-import { claimRefreshToken, upstreamRefreshToken } from '../refresh-claim.ts'
+import { claimRefreshToken, endSpentSession, upstreamRefreshToken } from '../refresh-claim.ts'
 import { isOurResource } from '../resource.ts'
 import { scopeWithin, withResourceScopes } from '../scopes.ts'
 import type { ClientRecord, TokenResponse } from '../store/types.ts'
@@ -69,11 +69,7 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     if (claim.kind === 'reused') {
       log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its grant and session are ended')
       await store.refreshTokens.revoke(refreshToken)
-      // The session outlives the rotations; its access token of then ends it while still valid.
-      // Presented to Supabase, the spent Supabase refresh token makes it revoke the whole
-      // session besides (its reuse detection); a session it still hands out is ended here.
-      if (claim.session) await upstream.logout(claim.session.accessToken).catch(() => {})
-      await upstream.refresh(upstreamRefreshToken(refreshToken, claim.session)).then((session) => upstream.logout(session.accessToken)).catch(() => {})
+      await endSpentSession(ctx, refreshToken, claim.session)
       ctx.forgetSession(claim.grant.sessionId)
       throw new InvalidGrantError('the refresh token has already been used')
     }
