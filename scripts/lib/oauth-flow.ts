@@ -159,6 +159,8 @@ export interface CodeOptions {
   state?: string
   redirectUri?: string
   browser?: Browser
+  /** The scope asked for (none is sent when unset). */
+  scope?: string
 }
 
 /** An authorization up to the code, for a registered public client, approving consent when asked. */
@@ -174,6 +176,7 @@ export async function obtainCode(targets: StepTargets, clientId: string, user: C
     code_challenge_method: 'S256',
     state,
     resource: options.resource,
+    scope: options.scope,
   })
   const outcome = await signInThroughPages(browser, url, user, { on: (step) => baseFor(targets, step) })
   const code = outcome.location.searchParams.get('code')

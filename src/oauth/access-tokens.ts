@@ -1,4 +1,4 @@
-import { randomUUID, sign } from 'node:crypto'
+import { randomBytes, randomUUID, sign } from 'node:crypto'
 import { decodeJwt } from 'jose'
 import { LocalJwtVerifier } from '../auth/strategies/local-jwt.ts'
 import type { KeySource } from '../auth/strategies/key-store.ts'
@@ -76,11 +76,15 @@ function signJwt(key: SigningKey, payload: Record<string, unknown>): string {
   return `${input}.${signature.toString('base64url')}`
 }
 
+/** A refresh token of ours: 256 random bits, kept by the store only as an HMAC under the token key. */
+export const newRefreshToken = () => randomBytes(32).toString('base64url')
+
 /**
  * OAUTH_ACCESS_TOKENS=bound: our own ES256 JWTs (RFC 9068), for this one resource. They
  * expire after `lifetimeSeconds`, and never later than the Supabase access token they
- * stand for, so a session ended at Supabase is felt at the next refresh. The Supabase
- * access token itself never leaves this server.
+ * stand for, so a session ended at Supabase is felt at the next refresh. The refresh token
+ * is ours too: neither Supabase token ever leaves this server (the store keeps the session
+ * sealed beside our refresh token).
  */
 export function boundAccessTokens(keys: KeyRing, config: Pick<Config, 'oauth'>, urls: Pick<OAuthUrls, 'issuer'>): AccessTokenIssuer {
   return {
@@ -106,7 +110,7 @@ export function boundAccessTokens(keys: KeyRing, config: Pick<Config, 'oauth'>, 
           token_type: 'Bearer',
           expires_in: exp - now,
           scope,
-          ...(withRefreshToken ? { refresh_token: session.refreshToken } : {}),
+          ...(withRefreshToken ? { refresh_token: newRefreshToken() } : {}),
         }
       }
     },

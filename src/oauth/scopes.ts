@@ -11,8 +11,9 @@ export const SUPPORTED_SCOPES = [...RESOURCE_SCOPES, ...IDENTITY_SCOPES] as cons
 
 /**
  * Scopes accepted at the authorization server besides those: `offline_access` asks for a
- * refresh token, which is always issued, so it is granted whenever asked. The protected
- * resource metadata does not list it.
+ * refresh token, which every client that registered the `refresh_token` grant gets anyway
+ * (and no other, SEP-2207), so it is granted whenever asked. The protected resource
+ * metadata and the challenges never name it.
  */
 export const AUTHORIZATION_SCOPES = [...SUPPORTED_SCOPES, 'offline_access'] as const
 

@@ -14,14 +14,19 @@ export interface ConformanceCheck {
 
 /** Every check the suite recorded under `dir` (one `checks.json` per scenario run). */
 export function checksIn(dir: string): ConformanceCheck[] {
-  const found: ConformanceCheck[] = []
-  const walk = (path: string) => {
+  return [...checksByRun(dir).values()].flat()
+}
+
+/** The checks of each scenario run under `dir`, by the name of the folder the suite wrote them to. */
+export function checksByRun(dir: string): Map<string, ConformanceCheck[]> {
+  const found = new Map<string, ConformanceCheck[]>()
+  const walk = (path: string, folder: string) => {
     for (const entry of readdirSync(path, { withFileTypes: true })) {
       const full = join(path, entry.name)
-      if (entry.isDirectory()) walk(full)
-      else if (entry.name === 'checks.json') found.push(...JSON.parse(readFileSync(full, 'utf8')))
+      if (entry.isDirectory()) walk(full, entry.name)
+      else if (entry.name === 'checks.json') found.set(folder, [...(found.get(folder) ?? []), ...JSON.parse(readFileSync(full, 'utf8'))])
     }
   }
-  walk(dir)
+  walk(dir, '')
   return found
 }

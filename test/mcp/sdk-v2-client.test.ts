@@ -65,6 +65,18 @@ t.test('the 2.x client’s own OAuth: discovery, registration, sign-in, code, th
   const me = await resultOf(client, 'whoami')
   t.equal(me.id, userId, 'the signed-in user is the caller')
   t.equal(me.mode, 'oauth')
+
+  // An access token that no longer passes: the client refreshes with the refresh token of ours it holds.
+  const before = provider.stored!
+  t.match(before.refresh_token, /^[\w-]{43}$/, 'it holds a refresh token of ours, not a Supabase one')
+  provider.stored = { ...before, access_token: `${before.access_token}x` }
+  const signInBefore = provider.lastRedirect
+  const refreshed = new Client({ name: 'atoms-test-v2', version: '1.0.0' })
+  await refreshed.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }))
+  t.teardown(() => refreshed.close())
+  t.equal((await resultOf(refreshed, 'whoami')).id, userId, 'after a refresh, the same user')
+  t.not(provider.stored?.refresh_token, before.refresh_token, 'the refresh token was rotated')
+  t.equal(provider.lastRedirect, signInBefore, 'without a new sign-in')
 })
 
 /** A client whose first authorization asks for read only, as a cautious user would grant. */

@@ -4,6 +4,7 @@ import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
 import { createOAuthMode } from '../../src/oauth/index.ts'
 import { bearerChallenge } from '../../src/auth/challenge.ts'
 import { backends } from '../helpers/backends.ts'
+import { freePort } from '../../scripts/lib/ports.ts'
 import { startTestServer } from '../helpers/server.ts'
 import { signUp, sessionUser, TestOAuthProvider } from './helpers.ts'
 
@@ -104,4 +105,36 @@ t.test('BASE_URL with a path moves every endpoint and the well-known documents',
   t.equal(provider.lastRedirect?.searchParams.get('iss'), base)
   t.equal(await auth(provider, { serverUrl: `${base}/mcp`, authorizationCode: provider.pendingCode! }), 'AUTHORIZED', 'the SDK client finds everything under the path')
   t.equal((await sessionUser(server, provider.stored!.access_token)).id, userId)
+})
+
+t.test('SEP-2351: the default oauth-authorization-server suffix, path inserted (RFC 8414 §3.1), and every other form a client derives, at the root and under a BASE_URL path', async (t) => {
+  for (const path of ['', '/fastmcp', '/tenants/acme']) {
+    const port = String(await freePort())
+    const origin = `http://127.0.0.1:${port}`
+    const base = `${origin}${path}`
+    const server = await startTestServer(backend, { AUTH_MODE: 'oauth', PORT: port, BASE_URL: base })
+    try {
+      const as = await fetch(`${origin}/.well-known/oauth-authorization-server${path}`)
+      t.equal(as.status, 200, `${path || 'root'}: the RFC 8414 form from the issuer ${base}`)
+      const metadata: any = await as.json()
+      t.equal(metadata.issuer, base, 'its issuer is the one the URL was derived from (RFC 8414 §3.3)')
+      for (const form of [
+        `/.well-known/openid-configuration${path}`, `${path}/.well-known/openid-configuration`, `${path}/.well-known/oauth-authorization-server`,
+      ]) {
+        const response = await fetch(`${origin}${form}`)
+        t.equal(response.status, 200, form)
+        t.same(await response.json(), metadata, `${form}: the same document`)
+      }
+      for (const form of [`/.well-known/oauth-protected-resource${path}/mcp`, `/.well-known/oauth-protected-resource${path}`, `${path}/.well-known/oauth-protected-resource`]) {
+        const response = await fetch(`${origin}${form}`)
+        t.equal(response.status, 200, form)
+        const prm: any = await response.json()
+        t.same([prm.resource, prm.authorization_servers], [`${base}/mcp`, [base]], `${form}: the resource and its issuer`)
+      }
+      t.equal((await fetch(`${origin}/.well-known/mcp-authorization-server${path}`)).status, 404, 'no application-specific suffix')
+      if (path) t.equal((await fetch(`${origin}/.well-known/oauth-authorization-server`)).status, 404, 'nor the root form, which names another issuer')
+    } finally {
+      await server.dispose()
+    }
+  }
 })

@@ -18,7 +18,17 @@ export function token(server: TestServer, form: Record<string, string>, headers:
 }
 
 /** A full authorization up to the code, for a registered public client. */
-export function obtainCode(server: TestServer, clientId: string, user: { email: string; password: string }, browser?: Browser) {
+export function obtainCode(server: TestServer, clientId: string, user: { email: string; password: string }, browser?: Browser, scope?: string) {
   const base = server.config.baseUrl
-  return flow.obtainCode(base, clientId, user, { browser, state: 'xyz', resource: `${base}/mcp` })
+  return flow.obtainCode(base, clientId, user, { browser, state: 'xyz', resource: `${base}/mcp`, scope })
+}
+
+/** POST /revoke (RFC 7009) as a public client: the status. */
+export async function revoke(server: TestServer, clientId: string, value: string): Promise<number> {
+  const response = await fetch(`${server.config.baseUrl}/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: value, client_id: clientId }),
+  })
+  return response.status
 }

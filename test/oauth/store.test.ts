@@ -100,8 +100,14 @@ for (const backend of backends()) {
 
     const rotated = { access_token: 'header.payload.next-signature', refresh_token: 'next-refresh-token', token_type: 'Bearer' }
     t.equal((await store.refreshTokens.claim(session.refreshToken, 'c', 10)).kind, 'claimed')
-    await store.refreshTokens.complete(session.refreshToken, rotated, rotated.refresh_token, { clientId: 'c', userId: 'u1', scope: 'openid', resource: request.resource, sessionId: undefined })
-    t.same(await inTheClear(session.refreshToken, rotated.access_token, rotated.refresh_token), [], 'a rotated token keeps its successor sealed')
+    const renewed = { ...session, accessToken: 'header.payload.renewed-signature', refreshToken: 'renewed-supabase-refresh' }
+    const grant = { clientId: 'c', userId: 'u1', scope: 'openid', resource: request.resource, sessionId: undefined, grantId: undefined }
+    await store.refreshTokens.complete(session.refreshToken, rotated, grant, renewed)
+    t.same(
+      await inTheClear(session.refreshToken, rotated.access_token, rotated.refresh_token, renewed.accessToken, renewed.refreshToken), [],
+      'a rotated token keeps its successor sealed, and the successor the Supabase session behind it',
+    )
+    t.same((await store.refreshTokens.find(rotated.refresh_token))?.session, renewed, 'which the successor opens')
     t.same(await store.refreshTokens.claim(session.refreshToken, 'c', 10), { kind: 'replay', response: rotated }, 'which the old token opens within the window')
   })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { obtainCode, pkce, token } from '../oauth/manual-client.ts'
+import { obtainCode, pkce, revoke, token } from '../oauth/manual-client.ts'
 import { backends } from '../helpers/backends.ts'
 import { postMcp } from '../helpers/mcp.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
@@ -13,14 +13,6 @@ import { connectedClient, refresh, USER } from './helpers.ts'
 const PING = { jsonrpc: '2.0', id: 1, method: 'ping' }
 const mcpStatus = async (server: TestServer, accessToken: string) => (await postMcp(server, PING, { authorization: `Bearer ${accessToken}` })).status
 
-async function revoke(server: TestServer, clientId: string, value: string) {
-  const response = await fetch(`${server.config.baseUrl}/revoke`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: value, client_id: clientId }),
-  })
-  return response.status
-}
 
 t.test('finding 6: a grant ended by this server stops working at /mcp at once', async (t) => {
   const server = await startTestServer(backends()[0]!, { AUTH_MODE: 'oauth', TOKEN_VALIDATION: 'local' })

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { authenticateClient } from '../client-auth.ts'
 import { firstString, type OAuthContext } from '../context.ts'
-import { claimRefreshToken } from '../refresh-claim.ts'
+import { claimRefreshToken, endSpentSession, upstreamRefreshToken } from '../refresh-claim.ts'
 import { InvalidRequestError, TemporarilyUnavailableError } from '../errors.ts'
 import { isOutage, UpstreamError } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
@@ -9,9 +9,10 @@ import { pathOf } from '../urls.ts'
 const looksLikeJwt = (token: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
 
 /**
- * POST /revoke (RFC 7009). A refresh token ends its Supabase session (the only way to end
- * it with just a refresh token is to rotate it once and log out with the new access
- * token); a Supabase access token ends its session directly. Either way the mode's token
+ * POST /revoke (RFC 7009). A refresh token ends its grant (every refresh token of it) and
+ * the Supabase session behind it (kept sealed beside our refresh token, or the token itself
+ * with OAUTH_ACCESS_TOKENS=supabase: rotated once at Supabase, its fresh access token logs
+ * the session out); a Supabase access token ends its session directly. Either way the mode's token
  * checks forget the session (or our own access token), so its access tokens stop working at
  * /mcp at once, on this instance. Unknown tokens get 200, as §2.2 says.
  */
@@ -39,21 +40,23 @@ export async function revokeRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCo
       // A token of another client is left alone; the answer does not say whether it exists.
       if (grant.clientId !== client.clientId) return reply.code(200).send()
       const claim = await claimRefreshToken(ctx, token, client.clientId)
-      if (claim.kind === 'claimed') {
+      // The Supabase session lives on in the grant's newest refresh token: this one, or the
+      // successor it was rotated to a moment ago.
+      let live: string | undefined
+      if (claim.kind === 'claimed') live = upstreamRefreshToken(token, claim.session)
+      else if (claim.kind === 'replay' && claim.response.refresh_token) {
+        const successor = claim.response.refresh_token
+        live = upstreamRefreshToken(successor, (await store.refreshTokens.find(successor))?.session)
+      } else if (claim.kind === 'reused') await endSpentSession(ctx, token, claim.session)
+      if (live) {
+        const supabaseToken = live
         await endSession(async () => {
-          const session = await upstream.refresh(token)
+          const session = await upstream.refresh(supabaseToken)
           await upstream.logout(session.accessToken)
           ctx.forgetToken(session.accessToken, session.expiresAt)
         })
-      } else if (claim.kind === 'replay') {
-        // Rotated a moment ago: the session lives on in its successor, which ends with it. Its
-        // access token may be one of ours, so the session is reached through its refresh token.
-        const successor = claim.response.refresh_token
-        if (successor) {
-          await endSession(async () => upstream.logout((await upstream.refresh(successor)).accessToken))
-          await store.refreshTokens.revoke(successor)
-        }
       }
+      // The whole grant ends: every refresh token of it, rotated or not.
       await store.refreshTokens.revoke(token)
       ctx.forgetSession(grant.sessionId)
       return reply.code(200).send()

@@ -6,7 +6,7 @@ import {
   InvalidGrantError, InvalidRequestError, InvalidScopeError, InvalidTargetError, TemporarilyUnavailableError,
   UnauthorizedClientError, UnsupportedGrantTypeError,
 } from '../errors.ts'
-import { claimRefreshToken } from '../refresh-claim.ts'
+import { claimRefreshToken, endSpentSession, upstreamRefreshToken } from '../refresh-claim.ts'
 import { isOurResource } from '../resource.ts'
 import { scopeWithin, withResourceScopes } from '../scopes.ts'
 import type { ClientRecord, TokenResponse } from '../store/types.ts'
@@ -67,10 +67,9 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     const claim = await claimRefreshToken(ctx, refreshToken, client.clientId)
     if (claim.kind === 'invalid') throw new InvalidGrantError(claim.reason)
     if (claim.kind === 'reused') {
-      log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its session is ended')
-      // Presented to Supabase, a reused token makes it revoke the whole session (its reuse
-      // detection); a session it still hands out is ended here.
-      await upstream.refresh(refreshToken).then((session) => upstream.logout(session.accessToken)).catch(() => {})
+      log.warn({ clientId: client.clientId }, 'oauth: refresh token reused after rotation; its grant and session are ended')
+      await store.refreshTokens.revoke(refreshToken)
+      await endSpentSession(ctx, refreshToken, claim.session)
       ctx.forgetSession(claim.grant.sessionId)
       throw new InvalidGrantError('the refresh token has already been used')
     }
@@ -82,11 +81,13 @@ export async function tokenRoutes(app: FastifyInstance, { ctx }: { ctx: OAuthCon
     }
     try {
       const respond = await ctx.accessTokens.responder()
-      const session = await upstream.refresh(refreshToken)
+      // Every refresh of ours refreshes the Supabase session too, so a user deleted or signed
+      // out at Supabase is refused here at the latest.
+      const session = await upstream.refresh(upstreamRefreshToken(refreshToken, claim.session))
       if (session.userId !== claim.grant.userId) throw new UpstreamError('grant')
       const grant = { ...claim.grant, scope: requestedScope || claim.grant.scope }
       const response = respond(session, grant, true)
-      await store.refreshTokens.complete(refreshToken, response, session.refreshToken, grant)
+      await store.refreshTokens.complete(refreshToken, { ...response, refresh_token: response.refresh_token! }, grant, session)
       return response
     } catch (error) {
       if (error instanceof UpstreamError && error.failure === 'misconfigured') {

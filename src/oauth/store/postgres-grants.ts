@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { decodeJwt } from 'jose'
 import type { Db, Queryable } from '../../db/db.ts'
 import type { UpstreamSession } from '../upstream.ts'
@@ -9,8 +10,8 @@ import { seal, unseal } from './sealed.ts'
 /**
  * The two stores whose operations must be atomic across instances: redeeming a code and
  * rotating a refresh token. Both lock the row (`for update`) for the whole decision.
- * Refresh tokens are Supabase's and short, so their rows are found and sealed under the
- * token key (see token-key.ts), never under the token alone.
+ * A refresh token's row is found and sealed under the token key (see token-key.ts), never
+ * under the token alone: with OAUTH_ACCESS_TOKENS=supabase the token is Supabase's, and short.
  */
 
 /** The Supabase session an access token belongs to, from its (already verified) claims. */
@@ -23,16 +24,25 @@ function sessionIdOf(accessToken: string): string | null {
   }
 }
 
-const insertRefreshToken = (q: Queryable, key: TokenKey, token: string, grant: Omit<RefreshGrant, 'sessionId'>, accessToken: string) =>
+const insertRefreshToken = (
+  q: Queryable, key: TokenKey, token: string, grant: Omit<RefreshGrant, 'sessionId'> & { grantId: string }, session: UpstreamSession,
+) =>
   q.query(
-    `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource, session_id) values ($1, $2, $3, $4, $5, $6)
+    `insert into atoms_oauth.refresh_tokens (token_hash, client_id, user_id, scope, resource, session_id, grant_id, sealed_session)
+     values ($1, $2, $3, $4, $5, $6, $7, $8)
      on conflict (token_hash) do nothing`,
-    [key.lookup(token), grant.clientId, grant.userId, grant.scope, grant.resource, sessionIdOf(accessToken)],
+    [
+      key.lookup(token), grant.clientId, grant.userId, grant.scope, grant.resource, sessionIdOf(session.accessToken), grant.grantId,
+      seal(key.sealing(token), 'refresh session', session),
+    ],
   )
 
 const toGrant = (row: any): RefreshGrant => ({
   clientId: row.client_id, userId: row.user_id, scope: row.scope, resource: row.resource, sessionId: row.session_id ?? undefined,
+  grantId: row.grant_id ?? undefined,
 })
+
+const sessionOf = (key: TokenKey, token: string, row: any) => unseal<UpstreamSession>(key.sealing(token), 'refresh session', row.sealed_session)
 
 /** A claim older than this was left by an instance that died mid-rotation; it can be taken over. */
 const STALE_CLAIM_SECONDS = 30
@@ -90,7 +100,7 @@ export function codes(db: Db, key: TokenKey): CodeStore {
         await tx.query('update atoms_oauth.authorization_codes set used_at = now(), verifier_hash = $2, sealed_response = $3 where code_hash = $1', [
           codeHash, verifierHash, seal(presented, 'code response', issued),
         ])
-        if (issued.refresh_token) await insertRefreshToken(tx, key, issued.refresh_token, code, issued.access_token)
+        if (issued.refresh_token) await insertRefreshToken(tx, key, issued.refresh_token, { ...code, grantId: randomUUID() }, code.session)
         await tx.query(
           'insert into atoms_oauth.proven_clients (client_id) values ($1) on conflict (client_id) do update set proven_at = now()',
           [code.clientId],
@@ -107,7 +117,7 @@ export function refreshTokens(db: Db, key: TokenKey): RefreshTokenStore {
       const { rows } = await db.query('select * from atoms_oauth.refresh_tokens where token_hash = $1', [key.lookup(token)])
       const row = rows[0]
       if (!row) return undefined
-      return { ...toGrant(row), active: !row.rotated_at && !row.revoked_at }
+      return { ...toGrant(row), active: !row.rotated_at && !row.revoked_at, session: sessionOf(key, token, row) }
     },
     async claim(token, clientId, replaySeconds): Promise<RefreshClaim> {
       const tokenHash = key.lookup(token)
@@ -125,26 +135,31 @@ export function refreshTokens(db: Db, key: TokenKey): RefreshTokenStore {
         if (row.rotated_at) {
           const successor = row.in_replay_window ? unseal<TokenResponse>(key.sealing(token), 'refresh successor', row.sealed_successor) : undefined
           if (successor) return { kind: 'replay', response: successor }
-          return { kind: 'reused', grant: toGrant(row) }
+          return { kind: 'reused', grant: toGrant(row), session: sessionOf(key, token, row) }
         }
         if (row.claim_fresh) return { kind: 'busy' }
         await tx.query('update atoms_oauth.refresh_tokens set rotating_since = now() where token_hash = $1', [tokenHash])
-        return { kind: 'claimed', grant: toGrant(row) }
+        return { kind: 'claimed', grant: toGrant(row), session: sessionOf(key, token, row) }
       })
     },
-    async complete(token, response, successor, grant) {
+    async complete(token, response, grant, session) {
       await db.transaction(async (tx) => {
         await tx.query('update atoms_oauth.refresh_tokens set rotated_at = now(), rotating_since = null, sealed_successor = $2 where token_hash = $1', [
           key.lookup(token), seal(key.sealing(token), 'refresh successor', response),
         ])
-        await insertRefreshToken(tx, key, successor, grant, response.access_token)
+        // A row from before grant ids starts one here, for the rest of its chain.
+        await insertRefreshToken(tx, key, response.refresh_token, { ...grant, grantId: grant.grantId ?? randomUUID() }, session)
       })
     },
     async release(token) {
       await db.query('update atoms_oauth.refresh_tokens set rotating_since = null where token_hash = $1', [key.lookup(token)])
     },
     async revoke(token) {
-      await db.query('update atoms_oauth.refresh_tokens set revoked_at = now(), sealed_successor = null where token_hash = $1 and revoked_at is null', [key.lookup(token)])
+      await db.query(
+        `update atoms_oauth.refresh_tokens set revoked_at = now(), sealed_successor = null, sealed_session = null
+         where revoked_at is null and (token_hash = $1 or grant_id = (select grant_id from atoms_oauth.refresh_tokens where token_hash = $1))`,
+        [key.lookup(token)],
+      )
     },
     async dropUnkeyed() {
       return (await db.query('delete from atoms_oauth.refresh_tokens where not keyed')).rowCount

@@ -1,7 +1,7 @@
 import { openWith, sealWith } from '../../crypto.ts'
 
 /** One purpose per column, so a sealed value cannot be moved to another column and opened there. */
-export type SealedColumn = 'pending session' | 'provider verifier' | 'code session' | 'code response' | 'refresh successor'
+export type SealedColumn = 'pending session' | 'provider verifier' | 'code session' | 'code response' | 'refresh successor' | 'refresh session'
 
 /** Seals a value kept next to the hash of `secret`, under a key derived from `secret` itself. */
 export const seal = (secret: string, column: SealedColumn, value: unknown) => sealWith(secret, column, JSON.stringify(value))

@@ -39,8 +39,9 @@ export interface PendingAuthorization {
  * The stores of requests, codes and refresh tokens are given the secret itself (the handle
  * the browser holds, the code or refresh token the client holds). They keep only its hash,
  * and seal what a row holds of a Supabase session or a token answer under a key derived
- * from it: a read of the database alone yields no usable credential. Refresh tokens, which
- * are Supabase's and short, are hashed and sealed with the token key besides (token-key.ts).
+ * from it: a read of the database alone yields no usable credential. Refresh tokens (ours,
+ * or Supabase's, which are short, with OAUTH_ACCESS_TOKENS=supabase) are hashed and sealed
+ * with the token key besides (token-key.ts).
  */
 export interface AuthorizationStore {
   create(handle: string, request: PendingAuthorization, ttlSeconds: number): Promise<void>
@@ -92,24 +93,36 @@ export interface RefreshGrant {
   resource: string
   /** The Supabase session behind it, when its access token named one. */
   sessionId: string | undefined
+  /** Shared by every refresh token of one grant (the code's and each rotation's); none on rows older than it. */
+  grantId: string | undefined
 }
 
 export type RefreshClaim =
-  | { kind: 'claimed'; grant: RefreshGrant }
+  | { kind: 'claimed'; grant: RefreshGrant; session: UpstreamSession | undefined }
   | { kind: 'replay'; response: TokenResponse }
   /** Another request (maybe on another instance) is rotating it right now. */
   | { kind: 'busy' }
   /** Rotated longer ago than the replay window: a copy of it is in someone else's hands. */
-  | { kind: 'reused'; grant: RefreshGrant }
+  | { kind: 'reused'; grant: RefreshGrant; session: UpstreamSession | undefined }
   | { kind: 'invalid'; reason: string }
 
+/**
+ * Each row keeps, sealed, the Supabase session the token was issued with (`session` below):
+ * with OAUTH_ACCESS_TOKENS=bound the client's refresh token is ours, and this is the only
+ * place the Supabase refresh token behind it is kept. Rows stored before that have none;
+ * their token is Supabase's own.
+ */
 export interface RefreshTokenStore {
-  find(token: string): Promise<(RefreshGrant & { active: boolean }) | undefined>
+  find(token: string): Promise<(RefreshGrant & { active: boolean; session: UpstreamSession | undefined }) | undefined>
   claim(token: string, clientId: string, replaySeconds: number): Promise<RefreshClaim>
-  /** Records the rotation: the old token answers replays with `response` for a while. */
-  complete(token: string, response: TokenResponse, successor: string, grant: RefreshGrant): Promise<void>
+  /**
+   * Records the rotation: the old token answers replays with `response` for a while, and
+   * `response.refresh_token` carries the grant on, with `session` sealed under it.
+   */
+  complete(token: string, response: TokenResponse & { refresh_token: string }, grant: RefreshGrant, session: UpstreamSession): Promise<void>
   /** Gives a claim back after a transient failure, so a retry can rotate. */
   release(token: string): Promise<void>
+  /** Ends the token and every other refresh token of its grant. */
   revoke(token: string): Promise<void>
   /** Deletes rows stored before refresh tokens were keyed (migration 0055); returns how many. */
   dropUnkeyed(): Promise<number>
