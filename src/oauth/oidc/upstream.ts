@@ -1,0 +1,214 @@
+import * as client from 'openid-client'
+import type { Config } from '../../config.ts'
+import { randomToken, s256, sha256 } from '../../crypto.ts'
+import type { Db } from '../../db/db.ts'
+import { isLoopback } from '../../http/loopback.ts'
+import { UpstreamUnavailableError } from '../../auth/errors.ts'
+import { AdminApiError, createSupabaseAdmin, type SupabaseAdmin } from '../../supabase/admin-users.ts'
+import { UpstreamError, type Upstream, type UpstreamFailure, type UpstreamSession, type UpstreamStart } from '../upstream.ts'
+import { IDENTITY_SCOPES } from '../scopes.ts'
+import { oauthUrls } from '../urls.ts'
+import { AccountRefusedError, oidcAccounts, type OidcIdentity } from './accounts.ts'
+import { postgresOidcLinks } from './links.ts'
+
+type OidcConfig = Pick<Config, 'baseUrl' | 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs' | 'supabaseServiceRoleKey'> & {
+  oauth: Pick<Config['oauth'], 'accessTokenLifetimeSeconds'> & { oidc: NonNullable<Config['oauth']['oidc']> }
+}
+
+/** Thrown by `start` when the provider cannot be used; its message is the one line the operator reads. */
+export class OidcStartError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'OidcStartError'
+  }
+}
+
+/**
+ * The ID token's nonce, derived from this request's PKCE challenge: unpredictable (the
+ * verifier behind it is random and never leaves this server), one per request, and
+ * recomputed at the callback from the verifier, so no extra state is kept.
+ */
+const nonceFor = (codeChallenge: string) => sha256(`oidc-nonce\n${codeChallenge}`)
+
+/** The session a sign-in at the provider gives: ours, for a Supabase user (see `refresh`). */
+const SESSION_PREFIX = 'oidc.'
+
+function sessionFor(userId: string, email: string | undefined, lifetimeSeconds: number): UpstreamSession {
+  return {
+    // No Supabase session stands behind it: this opaque value is never handed out (oidc needs
+    // OAUTH_ACCESS_TOKENS=bound) and reads as no JWT, so our tokens carry the user id and email.
+    accessToken: `${SESSION_PREFIX}${randomToken()}`,
+    refreshToken: `${SESSION_PREFIX}${userId}.${randomToken()}`,
+    expiresAt: Math.floor(Date.now() / 1000) + lifetimeSeconds,
+    userId,
+    email,
+  }
+}
+
+function classifyClientError(error: unknown): UpstreamFailure | undefined {
+  if (error instanceof UpstreamUnavailableError) return 'unavailable'
+  if (error instanceof TypeError || (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))) return 'unavailable'
+  if (error instanceof client.ResponseBodyError) {
+    if (error.status >= 500 || error.status === 429) return 'unavailable'
+    if (error.error === 'invalid_grant') return 'grant'
+    if (error.error === 'invalid_client' || error.error === 'unauthorized_client') return 'misconfigured'
+    return 'rejected'
+  }
+  if (error instanceof client.ClientError) {
+    const response = error.cause instanceof Response ? error.cause : undefined
+    if (response && (response.status >= 500 || response.status === 429)) return 'unavailable'
+    if (error.cause instanceof TypeError) return 'unavailable'
+    return 'rejected'
+  }
+  if (error instanceof client.AuthorizationResponseError) return error.error === 'access_denied' ? 'rejected' : 'rejected'
+  return undefined
+}
+
+/**
+ * OAUTH_UPSTREAM=oidc: users sign in at any OpenID provider (OIDC_ISSUER), where this server
+ * is one confidential client, after approving on our consent page. openid-client does the
+ * protocol: discovery, authorization code with our PKCE pair, `state` (the request handle),
+ * `nonce`, RFC 9207 `iss` where the provider offers it, and the ID token checked against the
+ * provider's JWKS. The person then maps to one Supabase user through the admin API
+ * (accounts.ts), and our tokens are issued for that user.
+ *
+ * There is no Supabase session: our refresh of it re-reads the user at Supabase, so a user
+ * deleted or banned there loses access at the next refresh.
+ */
+export function createOidcUpstream(config: OidcConfig, db: Db, adminOverride?: SupabaseAdmin): Upstream {
+  const settings = config.oauth.oidc
+  const callback = oauthUrls(config.baseUrl).callback
+  const lifetime = config.oauth.accessTokenLifetimeSeconds
+  const links = postgresOidcLinks(db)
+  let provider: client.Configuration | undefined
+  let admin = adminOverride
+  let log: UpstreamStart['log'] | undefined
+
+  const ready = () => {
+    if (!provider || !admin) throw new UpstreamError('unavailable')
+    return { provider, admin }
+  }
+
+  function failure(error: unknown, step: string): never {
+    if (error instanceof UpstreamError) throw error
+    const kind = error instanceof AdminApiError ? 'unavailable' : classifyClientError(error)
+    if (!kind) throw error
+    log?.warn({ step, err: { name: (error as Error).name, message: (error as Error).message, code: (error as { code?: unknown }).code } }, `oauth: the sign-in at the OpenID provider failed (${kind})`)
+    throw new UpstreamError(kind)
+  }
+
+  async function identityOf(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, p: client.Configuration): Promise<OidcIdentity> {
+    const claims = tokens.claims()
+    if (!claims) throw new UpstreamError('rejected')
+    let email = typeof claims.email === 'string' && claims.email ? claims.email : undefined
+    let verified = claims.email_verified === true
+    if (!email) {
+      // The ID token may leave the email to the userinfo endpoint (its `sub` checked to match).
+      const info = await client.fetchUserInfo(p, tokens.access_token, claims.sub)
+      email = typeof info.email === 'string' && info.email ? info.email : undefined
+      verified = info.email_verified === true
+    }
+    return { issuer: claims.iss, subject: claims.sub, email: email?.toLowerCase(), emailVerified: verified }
+  }
+
+  return {
+    get signInOrigin() {
+      return provider ? new URL(provider.serverMetadata().authorization_endpoint!).origin : undefined
+    },
+    async start({ log: startLog, serviceRoleKey }) {
+      log = startLog
+      const key = config.supabaseServiceRoleKey ?? serviceRoleKey
+      if (!admin) {
+        if (!key) throw new OidcStartError('OAUTH_UPSTREAM=oidc: SUPABASE_SERVICE_ROLE_KEY is required to find and create users in Supabase')
+        admin = createSupabaseAdmin(config, key)
+      }
+      const issuer = new URL(settings.issuer)
+      const timeout = Math.max(1, Math.ceil(config.upstreamTimeoutMs / 1000))
+      // Plain http only for a provider on this machine (a development or test provider).
+      const execute = issuer.protocol === 'http:' && isLoopback(issuer.hostname) ? [client.allowInsecureRequests] : []
+      let discovered: client.Configuration
+      try {
+        discovered = await client.discovery(issuer, settings.clientId, undefined, undefined, { execute, timeout })
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        throw new OidcStartError(`OIDC_ISSUER: cannot read ${settings.issuer}/.well-known/openid-configuration (${reason}); check the issuer URL and that the provider is reachable`, { cause: error })
+      }
+      const metadata = discovered.serverMetadata()
+      if (!metadata.authorization_endpoint || !metadata.token_endpoint || !metadata.jwks_uri) {
+        throw new OidcStartError(`OIDC_ISSUER: the discovery document of ${settings.issuer} names no authorization, token or JWKS endpoint; it is not an OpenID provider this server can use`)
+      }
+      // The client authentication the provider takes; client_secret_basic is the default (RFC 8414 §2).
+      const methods = metadata.token_endpoint_auth_methods_supported ?? ['client_secret_basic']
+      const auth = methods.includes('client_secret_basic') ? client.ClientSecretBasic(settings.clientSecret) : client.ClientSecretPost(settings.clientSecret)
+      provider = new client.Configuration(metadata, settings.clientId, settings.clientSecret, auth)
+      for (const option of execute) option(provider)
+      provider.timeout = timeout
+      log.info({ issuer: metadata.issuer, rfc9207: metadata.authorization_response_iss_parameter_supported === true }, 'oauth: users sign in at the OpenID provider')
+    },
+    async signInWithPassword() {
+      // This upstream has no password form; the sign-in happens at the provider.
+      throw new UpstreamError('rejected')
+    },
+    providerUrl() {
+      throw new Error('social providers are offered by the OpenID provider with OAUTH_UPSTREAM=oidc')
+    },
+    authorizationUrl(state, codeChallenge) {
+      const { provider: p } = ready()
+      return client
+        .buildAuthorizationUrl(p, {
+          redirect_uri: callback,
+          scope: IDENTITY_SCOPES.join(' '),
+          state,
+          nonce: nonceFor(codeChallenge),
+          code_challenge: codeChallenge,
+          code_challenge_method: 'S256',
+        })
+        .toString()
+    },
+    async exchangeCode(code, codeVerifier, query) {
+      const { provider: p, admin: a } = ready()
+      const params = new URLSearchParams(query ?? { code })
+      const state = params.get('state') ?? undefined
+      let identity: OidcIdentity
+      try {
+        const tokens = await client.authorizationCodeGrant(p, new URL(`${callback}?${params}`), {
+          pkceCodeVerifier: codeVerifier,
+          expectedState: state,
+          expectedNonce: nonceFor(s256(codeVerifier)),
+          idTokenExpected: true,
+        })
+        identity = await identityOf(tokens, p)
+      } catch (error) {
+        failure(error, 'code exchange')
+      }
+      try {
+        const user = await oidcAccounts(a, links, { createUsers: settings.createUsers }).resolve(identity)
+        log?.info({ userId: user.id, issuer: identity.issuer }, 'oauth: signed in at the OpenID provider')
+        return sessionFor(user.id, user.email ?? identity.email, lifetime)
+      } catch (error) {
+        if (error instanceof AccountRefusedError) {
+          log?.info({ issuer: identity.issuer, reason: error.reason }, 'oauth: a sign-in at the OpenID provider found no Supabase user')
+          throw new UpstreamError(error.reason === 'unverified' ? 'unconfirmed' : 'credentials')
+        }
+        failure(error, 'Supabase user')
+      }
+    },
+    async refresh(refreshToken) {
+      const { admin: a } = ready()
+      const userId = refreshToken.startsWith(SESSION_PREFIX) ? refreshToken.slice(SESSION_PREFIX.length).split('.', 1)[0] : undefined
+      if (!userId) throw new UpstreamError('grant')
+      let user
+      try {
+        user = await a.getUser(userId)
+      } catch (error) {
+        if (error instanceof AdminApiError && error.status < 500) throw new UpstreamError('grant')
+        failure(error, 'refresh')
+      }
+      if (!user || user.banned) throw new UpstreamError('grant')
+      return sessionFor(user.id, user.email, lifetime)
+    },
+    async logout() {
+      // Nothing to end upstream: the provider's session is the provider's, and there is no Supabase one.
+    },
+  }
+}
