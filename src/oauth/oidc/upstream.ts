@@ -93,7 +93,14 @@ export function createOidcUpstream(config: OidcConfig, db: Db, adminOverride?: S
     if (error instanceof UpstreamError) throw error
     const kind = error instanceof AdminApiError ? 'unavailable' : classifyClientError(error)
     if (!kind) throw error
-    log?.warn({ step, err: { name: (error as Error).name, message: (error as Error).message, code: (error as { code?: unknown }).code } }, `oauth: the sign-in at the OpenID provider failed (${kind})`)
+    // `code` is a redacted log field (authorization codes), so the check is logged as `check`.
+    type Detail = { message?: string; code?: unknown; cause?: Detail & { claim?: unknown } }
+    const { message, code: check, cause } = error as Detail
+    // openid-client wraps oauth4webapi's error, whose cause names the claim that failed.
+    const named = [cause?.claim, cause?.cause?.claim].find((value) => typeof value === 'string')
+    const claim = typeof named === 'string' ? named : undefined
+    const hint = kind === 'misconfigured' ? '; check OIDC_CLIENT_ID and OIDC_CLIENT_SECRET' : ''
+    log?.warn({ step, check, claim, reason: message }, `oauth: the sign-in at the OpenID provider failed (${kind})${hint}`)
     throw new UpstreamError(kind)
   }
 
