@@ -4,6 +4,9 @@ import Provider from 'oidc-provider'
 import type { Browser } from '../../scripts/lib/browser.ts'
 import { decodeEntities } from '../../scripts/lib/browser.ts'
 
+/** A second client at the provider, with the same redirect URI: its codes are not ours. */
+export const ANOTHER_CLIENT = 'another-app'
+
 export interface TestAccount {
   email?: string
   email_verified?: boolean
@@ -19,8 +22,8 @@ export interface RunningProvider {
 }
 
 /**
- * A real OpenID Provider (node-oidc-provider) on loopback, with one confidential client for
- * the server under test: authorization code with PKCE required, and its development sign-in
+ * A real OpenID Provider (node-oidc-provider) on loopback, with a confidential client for
+ * the server under test (and `ANOTHER_CLIENT` beside it): authorization code with PKCE required, and its development sign-in
  * and consent pages, which `signInAtProvider` answers over HTTP. Any password is accepted for
  * a known login, as on those pages.
  */
@@ -32,7 +35,13 @@ export async function startOidcProvider(redirectUri: string, options: { clientSe
   const clientId = 'atoms-mcp'
   const clientSecret = options.clientSecret ?? 'a-client-secret-only-the-test-knows'
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+    clients: [clientId, ANOTHER_CLIENT].map((id) => ({
+      client_id: id,
+      client_secret: id === clientId ? clientSecret : 'the-other-clients-secret',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+    })),
     pkce: { required: () => true },
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     features: { devInteractions: { enabled: true } },

@@ -1,13 +1,14 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js'
+import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2, UnauthorizedError as UnauthorizedV2 } from '@modelcontextprotocol/client'
 import { freePort } from '../../scripts/lib/ports.ts'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { logCollector } from '../helpers/auth.ts'
 import { backends, type Backend } from '../helpers/backends.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
 import { signUp, TestOAuthProvider } from './helpers.ts'
-import { signInAtProvider, startOidcProvider, type RunningProvider } from './oidc-provider.ts'
+import { ANOTHER_CLIENT, signInAtProvider, startOidcProvider, type RunningProvider } from './oidc-provider.ts'
 import { approveOurConsent, whoamiWith } from './supabase-consent.ts'
 
 /**
@@ -20,7 +21,7 @@ class ConsentThenProvider extends TestOAuthProvider {
   login: string
   abortAtProvider = false
   toProvider: ((url: URL) => void) | undefined
-  backFromProvider: ((url: URL) => void) | undefined
+  backFromProvider: ((url: URL) => void | Promise<void>) | undefined
   /** Our callback's answer when it was no redirect (an error page). */
   callbackStatus: number | undefined
   callbackUrl: URL | undefined
@@ -35,7 +36,7 @@ class ConsentThenProvider extends TestOAuthProvider {
     this.consentShown = true
     this.toProvider?.(providerUrl)
     const callback = await signInAtProvider(this.browser, providerUrl.toString(), this.login, { abort: this.abortAtProvider })
-    this.backFromProvider?.(callback)
+    await this.backFromProvider?.(callback)
     this.callbackUrl = callback
     const back = await this.browser.get(callback.toString())
     const location = back.headers.get('location')
@@ -143,6 +144,49 @@ for (const backend of backends()) {
     t.equal(await auth(second, { serverUrl, authorizationCode: second.pendingCode! }), 'AUTHORIZED')
     t.equal((await whoamiWith(second, serverUrl)).id, created[0]!.id, 'the second sign-in finds the same user, by the provider\'s sub')
     t.same(await supabaseUsersNamed(mcp, 'ada.lovelace@example.com'), [], 'and made no new user')
+  })
+
+  t.test(`OAUTH_UPSTREAM=oidc: the SDK 2.x client signs in at the provider, checks our iss and calls whoami on ${backend.name}`, async (t) => {
+    const { provider, mcp, serverUrl } = await startPair(t, backend)
+    provider.accounts.set('grace', { email: 'grace@example.com', email_verified: true })
+    const client = new ConsentThenProvider('grace')
+    const first = new TransportV2(new URL(serverUrl), { authProvider: client })
+    await t.rejects(new ClientV2({ name: 'oidc-v2', version: '1.0.0' }).connect(first), UnauthorizedV2, 'the first connection is sent to sign in')
+    await first.finishAuth(client.lastRedirect!.searchParams)
+    const connected = new ClientV2({ name: 'oidc-v2', version: '1.0.0' })
+    await connected.connect(new TransportV2(new URL(serverUrl), { authProvider: client }))
+    t.teardown(() => connected.close())
+    const result: any = await connected.callTool({ name: 'whoami', arguments: {} })
+    const me = JSON.parse(result.content[0].text)
+    const [user] = await supabaseUsersNamed(mcp, 'grace@example.com')
+    t.same([me.id, me.email], [user?.id, 'grace@example.com'], 'whoami names the Supabase user the sign-in created')
+  })
+
+  t.test(`OAUTH_UPSTREAM=oidc: a Supabase account that never confirmed its email is not taken over on ${backend.name}`, async (t) => {
+    // Someone signed up with another person's address and never confirmed it; the owner of
+    // the address, verified at the provider, must not inherit that account (nor its password).
+    const { provider, mcp, serverUrl } = await startPair(t, backend, { AUTH_AUTOCONFIRM: 'false' })
+    const squatterId = await signUp(mcp, 'dora@example.com', 'correct horse battery')
+    provider.accounts.set('dora', { email: 'dora@example.com', email_verified: true })
+    await refused(t, new ConsentThenProvider('dora'), serverUrl, 'access_denied')
+    t.same((await supabaseUsersNamed(mcp, 'dora@example.com')).map((user) => user.id), [squatterId], 'no user was linked or created')
+  })
+
+  t.test(`OAUTH_UPSTREAM=oidc: a code the provider issued to another client is refused on ${backend.name}`, async (t) => {
+    const { provider, serverUrl, log } = await startPair(t, backend)
+    provider.accounts.set('ivan', { email: 'ivan@example.com', email_verified: true })
+    const client = new ConsentThenProvider('ivan')
+    client.toProvider = (url) => url.searchParams.set('client_id', ANOTHER_CLIENT)
+    await refused(t, client, serverUrl, 'access_denied')
+    t.match(log.text(), /the sign-in at the OpenID provider failed \(grant\)/, 'the provider refused to redeem it for us')
+  })
+
+  t.test(`OAUTH_UPSTREAM=oidc: a provider gone by the callback is temporarily_unavailable, not a 500, on ${backend.name}`, async (t) => {
+    const { provider, serverUrl } = await startPair(t, backend)
+    provider.accounts.set('judy', { email: 'judy@example.com', email_verified: true })
+    const client = new ConsentThenProvider('judy')
+    client.backFromProvider = () => provider.close()
+    await refused(t, client, serverUrl, 'temporarily_unavailable')
   })
 
   t.test(`OAUTH_UPSTREAM=oidc: a verified email finds the existing Supabase user on ${backend.name}`, async (t) => {
