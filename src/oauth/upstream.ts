@@ -35,7 +35,7 @@ export class UpstreamError extends Error {
 
 /** What an upstream may need once before the server answers. */
 export interface UpstreamStart {
-  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void }
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
   /** The service-role key of Supabase Auth's admin API (the embedded auth's when SUPABASE_URL is unset). */
   serviceRoleKey: string | undefined
 }

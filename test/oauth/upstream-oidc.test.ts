@@ -181,6 +181,16 @@ for (const backend of backends()) {
     t.match(log.text(), /the sign-in at the OpenID provider failed \(grant\)/, 'the provider refused to redeem it for us')
   })
 
+  t.test(`OAUTH_UPSTREAM=oidc: a wrong client secret is a configuration error, told to the client as server_error, on ${backend.name}`, async (t) => {
+    const { provider, serverUrl, log } = await startPair(t, backend, { OIDC_CLIENT_SECRET: 'not-the-secret' })
+    provider.accounts.set('kim', { email: 'kim@example.com', email_verified: true })
+    const client = new ConsentThenProvider('kim')
+    await refused(t, client, serverUrl, 'server_error')
+    t.match(client.lastRedirect?.searchParams.get('error_description') ?? '', /not configured correctly/)
+    t.match(log.text(), /check OIDC_CLIENT_ID and OIDC_CLIENT_SECRET/, 'the log says what to fix')
+    t.notMatch(log.text(), /SUPABASE_OAUTH_CLIENT_SECRET/, 'and names no setting of another upstream')
+  })
+
   t.test(`OAUTH_UPSTREAM=oidc: a provider gone by the callback is temporarily_unavailable, not a 500, on ${backend.name}`, async (t) => {
     const { provider, serverUrl } = await startPair(t, backend)
     provider.accounts.set('judy', { email: 'judy@example.com', email_verified: true })

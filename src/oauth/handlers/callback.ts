@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { completeAuthorization, denyAuthorization, loadBoundRequest } from '../authorization-flow.ts'
 import { firstString, type OAuthContext } from '../context.ts'
+import { MISCONFIGURED_OIDC_CLIENT } from '../oidc/upstream.ts'
 import { MISCONFIGURED_CLIENT } from '../supabase-oauth-upstream.ts'
 import { UpstreamError, type UpstreamFailure, type UpstreamSession } from '../upstream.ts'
 import { pathOf } from '../urls.ts'
@@ -35,7 +36,7 @@ export async function callbackRoutes(app: FastifyInstance, { ctx }: { ctx: OAuth
       if (!(error instanceof UpstreamError)) throw error
       if (error.failure === 'unavailable') return denyAuthorization(ctx, reply, bound, 'the sign-in service could not be reached', 'temporarily_unavailable')
       if (error.failure === 'misconfigured') {
-        reply.log.error(MISCONFIGURED_CLIENT)
+        reply.log.error(ctx.config.oauth.upstream === 'oidc' ? MISCONFIGURED_OIDC_CLIENT : MISCONFIGURED_CLIENT)
         return denyAuthorization(ctx, reply, bound, 'the authorization server is not configured correctly; contact its operator', 'server_error')
       }
       return denyAuthorization(ctx, reply, bound, REFUSALS[error.failure] ?? 'the sign-in with the provider was refused')

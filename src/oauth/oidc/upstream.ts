@@ -1,7 +1,7 @@
 import * as client from 'openid-client'
 import type { Config } from '../../config.ts'
 import { randomToken, s256, sha256 } from '../../crypto.ts'
-import type { Db } from '../../db/db.ts'
+import { DatabaseUnavailableError, type Db } from '../../db/db.ts'
 import { isLoopback } from '../../http/loopback.ts'
 import { UpstreamUnavailableError } from '../../auth/errors.ts'
 import { AdminApiError, createSupabaseAdmin, type SupabaseAdmin } from '../../supabase/admin-users.ts'
@@ -14,6 +14,9 @@ import { postgresOidcLinks } from './links.ts'
 type OidcConfig = Pick<Config, 'baseUrl' | 'effectiveSupabaseUrl' | 'effectiveAnonKey' | 'upstreamTimeoutMs' | 'supabaseServiceRoleKey'> & {
   oauth: Pick<Config['oauth'], 'accessTokenLifetimeSeconds'> & { oidc: NonNullable<Config['oauth']['oidc']> }
 }
+
+/** The log line for a `misconfigured` failure: the provider refused this server's client credentials. */
+export const MISCONFIGURED_OIDC_CLIENT = "oauth: the OpenID provider refused this server's client credentials; check OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"
 
 /** Thrown by `start` when the provider cannot be used; its message is the one line the operator reads. */
 export class OidcStartError extends Error {
@@ -48,20 +51,24 @@ function sessionFor(userId: string, email: string | undefined, lifetimeSeconds: 
 function classifyClientError(error: unknown): UpstreamFailure | undefined {
   if (error instanceof UpstreamUnavailableError) return 'unavailable'
   if (error instanceof TypeError || (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))) return 'unavailable'
-  if (error instanceof client.ResponseBodyError) {
-    if (error.status >= 500 || error.status === 429) return 'unavailable'
-    if (error.error === 'invalid_grant') return 'grant'
-    if (error.error === 'invalid_client' || error.error === 'unauthorized_client') return 'misconfigured'
-    return 'rejected'
-  }
+  if (error instanceof client.ResponseBodyError) return byTokenError(error.status, error.error)
+  // A 401 with a WWW-Authenticate challenge (RFC 6749 §5.2): the client's credentials were refused.
+  if (error instanceof client.WWWAuthenticateChallengeError) return byTokenError(error.status, error.cause[0]?.parameters.error)
   if (error instanceof client.ClientError) {
     const response = error.cause instanceof Response ? error.cause : undefined
     if (response && (response.status >= 500 || response.status === 429)) return 'unavailable'
     if (error.cause instanceof TypeError) return 'unavailable'
     return 'rejected'
   }
-  if (error instanceof client.AuthorizationResponseError) return error.error === 'access_denied' ? 'rejected' : 'rejected'
+  if (error instanceof client.AuthorizationResponseError) return 'rejected'
   return undefined
+}
+
+function byTokenError(status: number, code: string | undefined): UpstreamFailure {
+  if (status >= 500 || status === 429) return 'unavailable'
+  if (code === 'invalid_grant') return 'grant'
+  if (code === 'invalid_client' || code === 'unauthorized_client' || status === 401) return 'misconfigured'
+  return 'rejected'
 }
 
 /**
@@ -92,15 +99,20 @@ export function createOidcUpstream(config: OidcConfig, db: Db, adminOverride?: S
   function failure(error: unknown, step: string): never {
     if (error instanceof UpstreamError) throw error
     const kind = error instanceof AdminApiError ? 'unavailable' : classifyClientError(error)
-    if (!kind) throw error
+    if (!kind) {
+      if (error instanceof DatabaseUnavailableError) throw error
+      // Anything else the protocol library throws is a refusal for the client, never a 500;
+      // the operator sees it whole.
+      log?.error({ step, err: error }, 'oauth: the sign-in at the OpenID provider failed unexpectedly')
+      throw new UpstreamError('rejected')
+    }
     // `code` is a redacted log field (authorization codes), so the check is logged as `check`.
     type Detail = { message?: string; code?: unknown; cause?: Detail & { claim?: unknown } }
     const { message, code: check, cause } = error as Detail
     // openid-client wraps oauth4webapi's error, whose cause names the claim that failed.
     const named = [cause?.claim, cause?.cause?.claim].find((value) => typeof value === 'string')
     const claim = typeof named === 'string' ? named : undefined
-    const hint = kind === 'misconfigured' ? '; check OIDC_CLIENT_ID and OIDC_CLIENT_SECRET' : ''
-    log?.warn({ step, check, claim, reason: message }, `oauth: the sign-in at the OpenID provider failed (${kind})${hint}`)
+    log?.warn({ step, check, claim, reason: message }, `oauth: the sign-in at the OpenID provider failed (${kind})`)
     throw new UpstreamError(kind)
   }
 
