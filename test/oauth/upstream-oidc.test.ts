@@ -144,6 +144,21 @@ for (const backend of backends()) {
     t.equal(await auth(second, { serverUrl, authorizationCode: second.pendingCode! }), 'AUTHORIZED')
     t.equal((await whoamiWith(second, serverUrl)).id, created[0]!.id, 'the second sign-in finds the same user, by the provider\'s sub')
     t.same(await supabaseUsersNamed(mcp, 'ada.lovelace@example.com'), [], 'and made no new user')
+
+    // Revoking the grant ends its access token at once, as it ends a Supabase session.
+    const revoke = await fetch(`${mcp.config.baseUrl}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: second.stored!.refresh_token!, client_id: second.information!.client_id }),
+    })
+    t.equal(revoke.status, 200)
+    const after = await fetch(serverUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${second.stored!.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    })
+    t.equal(after.status, 401, 'the revoked grant\'s access token is refused at /mcp')
+    t.equal((await whoamiWith(first, serverUrl)).id, created[0]!.id, 'while the other grant goes on')
   })
 
   t.test(`OAUTH_UPSTREAM=oidc: the SDK 2.x client signs in at the provider, checks our iss and calls whoami on ${backend.name}`, async (t) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import * as client from 'openid-client'
 import type { Config } from '../../config.ts'
 import { randomToken, s256, sha256 } from '../../crypto.ts'
@@ -35,17 +36,29 @@ const nonceFor = (codeChallenge: string) => sha256(`oidc-nonce\n${codeChallenge}
 
 /** The session a sign-in at the provider gives: ours, for a Supabase user (see `refresh`). */
 const SESSION_PREFIX = 'oidc.'
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-function sessionFor(userId: string, email: string | undefined, lifetimeSeconds: number): UpstreamSession {
+function sessionFor(userId: string, email: string | undefined, lifetimeSeconds: number, sessionId: string = randomUUID()): UpstreamSession {
+  const now = Math.floor(Date.now() / 1000)
   return {
-    // No Supabase session stands behind it: this opaque value is never handed out (oidc needs
-    // OAUTH_ACCESS_TOKENS=bound) and reads as no JWT, so our tokens carry the user id and email.
-    accessToken: `${SESSION_PREFIX}${randomToken()}`,
-    refreshToken: `${SESSION_PREFIX}${userId}.${randomToken()}`,
-    expiresAt: Math.floor(Date.now() / 1000) + lifetimeSeconds,
+    // No Supabase session stands behind it. This unsigned stand-in is never handed out (oidc
+    // needs OAUTH_ACCESS_TOKENS=bound) nor verified anywhere: it only carries the claims our
+    // access tokens take from a session, `session_id` above all, so that revoking the grant
+    // ends its access tokens at once, as with a Supabase session.
+    accessToken: `${segment({ alg: 'none' })}.${segment({ sub: userId, session_id: sessionId, aal: 'aal1', amr: [{ method: 'oauth', timestamp: now }] })}.`,
+    refreshToken: `${SESSION_PREFIX}${userId}.${sessionId}.${randomToken()}`,
+    expiresAt: now + lifetimeSeconds,
     userId,
     email,
   }
+}
+
+/** The user and session a refresh token of `sessionFor` names. */
+function sessionOf(refreshToken: string): { userId: string; sessionId: string } | undefined {
+  if (!refreshToken.startsWith(SESSION_PREFIX)) return undefined
+  const [userId, sessionId] = refreshToken.slice(SESSION_PREFIX.length).split('.')
+  return userId && sessionId && UUID.test(userId) && UUID.test(sessionId) ? { userId, sessionId } : undefined
 }
 
 function classifyClientError(error: unknown): UpstreamFailure | undefined {
@@ -214,17 +227,17 @@ export function createOidcUpstream(config: OidcConfig, db: Db, adminOverride?: S
     },
     async refresh(refreshToken) {
       const { admin: a } = ready()
-      const userId = refreshToken.startsWith(SESSION_PREFIX) ? refreshToken.slice(SESSION_PREFIX.length).split('.', 1)[0] : undefined
-      if (!userId) throw new UpstreamError('grant')
+      const named = sessionOf(refreshToken)
+      if (!named) throw new UpstreamError('grant')
       let user
       try {
-        user = await a.getUser(userId)
+        user = await a.getUser(named.userId)
       } catch (error) {
         if (error instanceof AdminApiError && error.status < 500) throw new UpstreamError('grant')
         failure(error, 'refresh')
       }
       if (!user || user.banned) throw new UpstreamError('grant')
-      return sessionFor(user.id, user.email, lifetime)
+      return sessionFor(user.id, user.email, lifetime, named.sessionId)
     },
     async logout() {
       // Nothing to end upstream: the provider's session is the provider's, and there is no Supabase one.
