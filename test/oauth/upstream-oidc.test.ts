@@ -7,6 +7,10 @@ import { ConfigError, loadConfig } from '../../src/config.ts'
 import { logCollector } from '../helpers/auth.ts'
 import { backends, type Backend } from '../helpers/backends.ts'
 import { startTestServer, type TestServer } from '../helpers/server.ts'
+import { ok } from '../helpers/mcp.ts'
+import { startServer } from '../../src/server.ts'
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { signUp, TestOAuthProvider } from './helpers.ts'
 import { ANOTHER_CLIENT, signInAtProvider, startOidcProvider, type RunningProvider } from './oidc-provider.ts'
 import { approveOurConsent, whoamiWith } from './supabase-consent.ts'
@@ -212,6 +216,39 @@ for (const backend of backends()) {
     const client = new ConsentThenProvider('judy')
     client.backFromProvider = () => provider.close()
     await refused(t, client, serverUrl, 'temporarily_unavailable')
+  })
+
+  t.test(`OAUTH_UPSTREAM=oidc: a user signed in at the provider sees what the same Supabase user sees through simple mode on ${backend.name}`, async (t) => {
+    const { provider, mcp, serverUrl } = await startPair(t, backend, { OIDC_CREATE_USERS: 'false' })
+    const bobId = await signUp(mcp, 'bob@example.com', 'correct horse battery')
+    // A simple-mode server on the same database and keys: the way the same user signs in there.
+    const simple = await startServer(
+      loadConfig({ HOST: '127.0.0.1', PORT: String(await freePort()), DATA_DIR: mcp.config.dataDir, AUTH_MODE: 'simple', LOG_LEVEL: 'silent', ...(mcp.config.databaseUrl ? { DATABASE_URL: mcp.config.databaseUrl } : {}) }, {}),
+      { db: mcp.db },
+    )
+    t.teardown(() => simple.app.close())
+    const login = await fetch(`${simple.url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bob@example.com', password: 'correct horse battery' }) })
+    const { access_token: simpleToken } = (await login.json()) as { access_token: string }
+    const viaSimple = new ClientV1({ name: 'simple', version: '1.0.0' })
+    await viaSimple.connect(new TransportV1(new URL(`${simple.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${simpleToken}` } } }))
+    t.teardown(() => viaSimple.close())
+    const created = await ok(viaSimple, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Bob Org', slug: 'bob-org' } })
+
+    provider.accounts.set('bob', { email: 'bob@example.com', email_verified: true })
+    const client = new ConsentThenProvider('bob')
+    t.equal(await auth(client, { serverUrl }), 'REDIRECT')
+    t.equal(await auth(client, { serverUrl, authorizationCode: client.pendingCode! }), 'AUTHORIZED')
+    const viaOidc = new ClientV1({ name: 'oidc', version: '1.0.0' })
+    await viaOidc.connect(new TransportV1(new URL(serverUrl), { authProvider: client }))
+    t.teardown(() => viaOidc.close())
+
+    const [meSimple, meOidc] = [await ok(viaSimple, 'whoami'), await ok(viaOidc, 'whoami')]
+    t.same([meOidc.id, meOidc.email], [bobId, 'bob@example.com'], 'the tools see the Supabase user that already existed')
+    t.same([meOidc.id, meOidc.email], [meSimple.id, meSimple.email], 'the same user as through simple mode')
+    const list = { operation: 'list', entity_type: 'organization' }
+    const listed = await ok(viaOidc, 'entity_tool', list)
+    t.same(listed, await ok(viaSimple, 'entity_tool', list), 'and the same rows under row-level security')
+    t.ok(JSON.stringify(listed).includes(created.id), 'the organization made through simple mode among them')
   })
 
   t.test(`OAUTH_UPSTREAM=oidc: a verified email finds the existing Supabase user on ${backend.name}`, async (t) => {
