@@ -314,6 +314,19 @@ for (const backend of backends()) {
     t.ok(error instanceof Error, 'the server does not start')
     t.match(error.message, new RegExp(`^OIDC_ISSUER: cannot read http://127\\.0\\.0\\.1:${port}/\\.well-known/openid-configuration`))
     t.notMatch(error.message, /\n/, 'in one line')
+
+    // A document that names another issuer is refused too: the same provider by another name.
+    const provider = await startOidcProvider('http://127.0.0.1:1/auth/callback')
+    t.teardown(() => provider.close())
+    const mismatch: any = await startTestServer(backend, {
+      AUTH_MODE: 'oauth',
+      OAUTH_UPSTREAM: 'oidc',
+      OIDC_ISSUER: provider.issuer.replace('127.0.0.1', 'localhost'),
+      OIDC_CLIENT_ID: provider.clientId,
+      OIDC_CLIENT_SECRET: provider.clientSecret,
+    }).catch((caught) => caught)
+    if (!(mismatch instanceof Error)) await mismatch.dispose()
+    t.match(mismatch?.message, /^OIDC_ISSUER: cannot read .* \(it names another issuer; set OIDC_ISSUER exactly as the provider writes it\)/)
   })
 }
 

@@ -95,13 +95,13 @@ function byTokenError(status: number, code: string | undefined): UpstreamFailure
  * There is no Supabase session: our refresh of it re-reads the user at Supabase, so a user
  * deleted or banned there loses access at the next refresh.
  */
-export function createOidcUpstream(config: OidcConfig, db: Db, adminOverride?: SupabaseAdmin): Upstream {
+export function createOidcUpstream(config: OidcConfig, db: Db): Upstream {
   const settings = config.oauth.oidc
   const callback = oauthUrls(config.baseUrl).callback
   const lifetime = config.oauth.accessTokenLifetimeSeconds
   const links = postgresOidcLinks(db)
   let provider: client.Configuration | undefined
-  let admin = adminOverride
+  let admin: SupabaseAdmin | undefined
   let log: UpstreamStart['log'] | undefined
 
   const ready = () => {
@@ -162,8 +162,11 @@ export function createOidcUpstream(config: OidcConfig, db: Db, adminOverride?: S
       try {
         discovered = await client.discovery(issuer, settings.clientId, undefined, undefined, { execute, timeout })
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error)
-        throw new OidcStartError(`OIDC_ISSUER: cannot read ${settings.issuer}/.well-known/openid-configuration (${reason}); check the issuer URL and that the provider is reachable`, { cause: error })
+        // Discovery checks that the document names exactly this issuer (OpenID Connect Discovery §4.3).
+        const otherIssuer = error instanceof client.ClientError && error.code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'
+        const reason = otherIssuer ? 'it names another issuer; set OIDC_ISSUER exactly as the provider writes it' : error instanceof Error ? error.message : String(error)
+        const document = `${settings.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`
+        throw new OidcStartError(`OIDC_ISSUER: cannot read ${document} (${reason}); check the issuer URL and that the provider is reachable`, { cause: error })
       }
       const metadata = discovered.serverMetadata()
       if (!metadata.authorization_endpoint || !metadata.token_endpoint || !metadata.jwks_uri) {
