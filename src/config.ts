@@ -8,8 +8,10 @@ import { isLoopback } from './http/loopback.ts'
 import { withoutTrailingSlashes } from './http/trailing-slashes.ts'
 
 export const AUTH_MODES = ['oauth', 'simple', 'bearer', 'jwt'] as const
-/** Where AUTH_MODE=oauth signs users in: our page with Supabase's password grant, Supabase's own OAuth server behind us, or Supabase's OAuth server alone. */
-export const OAUTH_UPSTREAMS = ['password', 'supabase-oauth', 'delegate'] as const
+/** Where AUTH_MODE=oauth signs users in: our page with Supabase's password grant, Supabase's own OAuth server behind us, Supabase's OAuth server alone, or any OpenID provider behind us. */
+export const OAUTH_UPSTREAMS = ['password', 'supabase-oauth', 'delegate', 'oidc'] as const
+/** WorkOS AuthKit's issuer for a client id, when WORKOS_CLIENT_ID stands in for OIDC_CLIENT_ID. */
+export const workosIssuer = (clientId: string) => `https://api.workos.com/user_management/${clientId}`
 /** What the authorization server of AUTH_MODE=oauth hands out as access tokens: its own, bound to /mcp, or the Supabase session's. */
 export const OAUTH_ACCESS_TOKENS = ['bound', 'supabase'] as const
 export type AuthModeName = (typeof AUTH_MODES)[number]
@@ -99,6 +101,8 @@ export interface Config {
     upstream: (typeof OAUTH_UPSTREAMS)[number]
     /** This server's client at Supabase's OAuth server (OAUTH_UPSTREAM=supabase-oauth). */
     supabaseClient: { id: string; secret: string } | undefined
+    /** The OpenID provider users sign in at (OAUTH_UPSTREAM=oidc), and this server's client there. */
+    oidc: { issuer: string; clientId: string; clientSecret: string; createUsers: boolean } | undefined
     /**
      * The key refresh tokens are hashed and sealed under, kept out of the database; unset, a
      * key file in DATA_DIR. Every instance on one database needs the same.
@@ -189,6 +193,12 @@ const schema = {
     OAUTH_UPSTREAM: { type: 'string', enum: [...OAUTH_UPSTREAMS], default: 'password' },
     SUPABASE_OAUTH_CLIENT_ID: { type: 'string' },
     SUPABASE_OAUTH_CLIENT_SECRET: { type: 'string' },
+    OIDC_ISSUER: { type: 'string' },
+    OIDC_CLIENT_ID: { type: 'string' },
+    OIDC_CLIENT_SECRET: { type: 'string' },
+    OIDC_CREATE_USERS: { type: 'boolean', default: false },
+    WORKOS_CLIENT_ID: { type: 'string' },
+    WORKOS_API_KEY: { type: 'string' },
     OAUTH_TOKEN_KEY: { type: 'string' },
     OAUTH_INTROSPECTION_SECRET: { type: 'string' },
     OAUTH_ACCESS_TOKENS: { type: 'string', enum: [...OAUTH_ACCESS_TOKENS], default: 'bound' },
@@ -221,6 +231,7 @@ const ACCEPTS: Record<string, string> = {
   OAUTH_CIMD_ALLOW_PRIVATE_HOSTS: 'true or false',
   OAUTH_UPSTREAM: `one of ${OAUTH_UPSTREAMS.join(', ')}`,
   OAUTH_ACCESS_TOKENS: `one of ${OAUTH_ACCESS_TOKENS.join(', ')}`,
+  OIDC_CREATE_USERS: 'true or false',
   OAUTH_ACCESS_TOKEN_LIFETIME: 'an integer number of seconds from 60 to 86400',
 }
 
@@ -327,6 +338,39 @@ function urlHostFor(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host
 }
 
+/** An issuer is compared exactly (a trailing slash included), so it is kept as given; http only on this machine. */
+function checkIssuer(problems: string[], value: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    problems.push(`OIDC_ISSUER: "${value}" is not a URL; it accepts the provider's issuer, such as https://example.authkit.app`)
+    return undefined
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) return value
+  problems.push(`OIDC_ISSUER: "${value}" must use https (http only on a loopback host)`)
+  return undefined
+}
+
+/**
+ * OAUTH_UPSTREAM=oidc: the provider and this server's confidential client there. WorkOS's
+ * names stand in for the generic ones (its API key is the client secret), with AuthKit's
+ * issuer for that client unless OIDC_ISSUER names another (an AuthKit domain).
+ */
+function oidcClient(problems: string[], raw: Record<string, any>): NonNullable<Config['oauth']['oidc']> | undefined {
+  const clientId: string | undefined = raw.OIDC_CLIENT_ID ?? raw.WORKOS_CLIENT_ID
+  const clientSecret: string | undefined = raw.OIDC_CLIENT_SECRET ?? raw.WORKOS_API_KEY
+  const issuer = raw.OIDC_ISSUER === undefined ? (raw.WORKOS_CLIENT_ID && !raw.OIDC_CLIENT_ID ? workosIssuer(raw.WORKOS_CLIENT_ID) : undefined) : checkIssuer(problems, raw.OIDC_ISSUER)
+  if (!issuer && raw.OIDC_ISSUER === undefined) problems.push('OIDC_ISSUER: required with OAUTH_UPSTREAM=oidc; the issuer URL of the OpenID provider (its /.well-known/openid-configuration is read at start)')
+  if (!clientId) problems.push('OIDC_CLIENT_ID: required with OAUTH_UPSTREAM=oidc; the client registered for this server at the provider (or WORKOS_CLIENT_ID)')
+  if (!clientSecret) problems.push('OIDC_CLIENT_SECRET: required with OAUTH_UPSTREAM=oidc; the secret of the client registered for this server at the provider (or WORKOS_API_KEY)')
+  if (raw.OAUTH_ACCESS_TOKENS === 'supabase') {
+    problems.push('OAUTH_ACCESS_TOKENS: supabase hands out a Supabase session token, and OAUTH_UPSTREAM=oidc has none (users sign in at the provider); use bound')
+  }
+  if (!issuer || !clientId || !clientSecret) return undefined
+  return { issuer, clientId, clientSecret, createUsers: raw.OIDC_CREATE_USERS === true }
+}
+
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   options: { envFile?: string } = { envFile: resolve('.env') },
@@ -384,13 +428,17 @@ export function loadConfig(
   if (raw.BENCH_UNAUTHENTICATED_MCP === true && !isLoopback(raw.HOST)) {
     problems.push(`BENCH_UNAUTHENTICATED_MCP: serves the tools without authentication, so it is refused unless HOST is a loopback address (got "${raw.HOST}"); never set it in production`)
   }
-  if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM !== 'password' && supabaseUrl === undefined && raw.AUTH_OAUTH_SERVER_ENABLED === false) {
+  if (raw.AUTH_MODE === 'oauth' && (raw.OAUTH_UPSTREAM === 'supabase-oauth' || raw.OAUTH_UPSTREAM === 'delegate') && supabaseUrl === undefined && raw.AUTH_OAUTH_SERVER_ENABLED === false) {
     problems.push(`OAUTH_UPSTREAM: ${raw.OAUTH_UPSTREAM} sends users to the OAuth server of the embedded auth; set AUTH_OAUTH_SERVER_ENABLED=true or choose password`)
   }
   if (raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM === 'supabase-oauth') {
     for (const name of ['SUPABASE_OAUTH_CLIENT_ID', 'SUPABASE_OAUTH_CLIENT_SECRET']) {
       if (!raw[name]) problems.push(`${name}: required with OAUTH_UPSTREAM=supabase-oauth; the client registered for this server in Supabase's OAuth server`)
     }
+  }
+  const oidc = raw.AUTH_MODE === 'oauth' && raw.OAUTH_UPSTREAM === 'oidc' ? oidcClient(problems, raw) : undefined
+  if (oidc && supabaseUrl !== undefined && !raw.SUPABASE_SERVICE_ROLE_KEY) {
+    problems.push("SUPABASE_SERVICE_ROLE_KEY: required with OAUTH_UPSTREAM=oidc and SUPABASE_URL; users signing in at the provider are found and created through Supabase Auth's admin API")
   }
   if (raw.OAUTH_TOKEN_KEY !== undefined && String(raw.OAUTH_TOKEN_KEY).length < 32) {
     problems.push('OAUTH_TOKEN_KEY: accepts a random secret of at least 32 characters (for example `openssl rand -base64 32`)')
@@ -453,6 +501,7 @@ export function loadConfig(
       supabaseClient: raw.SUPABASE_OAUTH_CLIENT_ID && raw.SUPABASE_OAUTH_CLIENT_SECRET
         ? { id: raw.SUPABASE_OAUTH_CLIENT_ID, secret: raw.SUPABASE_OAUTH_CLIENT_SECRET }
         : undefined,
+      oidc,
       tokenKey: raw.OAUTH_TOKEN_KEY,
       introspectionSecret: raw.OAUTH_INTROSPECTION_SECRET,
       accessTokens: raw.OAUTH_ACCESS_TOKENS,

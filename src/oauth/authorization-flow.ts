@@ -111,7 +111,7 @@ export async function continueAfterSignIn(ctx: OAuthContext, reply: FastifyReply
   }
   // A form redirect to another origin needs that origin in form-action: Supabase's, when the
   // approval sends the browser there to sign in.
-  const signInOrigin = ctx.upstream.authorizationUrl ? ctx.config.effectiveSupabaseUrl : undefined
+  const signInOrigin = ctx.upstream.authorizationUrl ? (ctx.upstream.signInOrigin ?? ctx.config.effectiveSupabaseUrl) : undefined
   return allowFormRedirects(reply, [redirectSource(request.redirectUri), redirectSource(signInOrigin)])
     .code(200)
     .type(HTML_CONTENT_TYPE)

@@ -16,6 +16,7 @@ import { authorizationServer } from './routes.ts'
 import { oauthSecrets, postgresOAuthStore } from './store/postgres.ts'
 import { loadTokenKey } from './token-key.ts'
 import { keyRing } from './signing-keys.ts'
+import { createOidcUpstream } from './oidc/upstream.ts'
 import { createSupabaseOAuthUpstream } from './supabase-oauth-upstream.ts'
 import { createUpstream, type Upstream } from './upstream.ts'
 import { oauthUrls } from './urls.ts'
@@ -25,9 +26,11 @@ export { oauthChallengeParams } from './challenge.ts'
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000
 
-/** Where users sign in (OAUTH_UPSTREAM): our page with the password grant, or Supabase's OAuth server. */
-function upstreamFor(config: Config, headers: Record<string, string> | undefined): Upstream {
+/** Where users sign in (OAUTH_UPSTREAM): our page with the password grant, Supabase's OAuth server, or an OpenID provider. */
+function upstreamFor(config: Config, db: Db, headers: Record<string, string> | undefined): Upstream {
   const client = config.oauth.supabaseClient
+  const oidc = config.oauth.oidc
+  if (config.oauth.upstream === 'oidc' && oidc) return createOidcUpstream({ ...config, oauth: { ...config.oauth, oidc } }, db)
   return config.oauth.upstream === 'supabase-oauth' && client ? createSupabaseOAuthUpstream(config, client) : createUpstream(config, headers)
 }
 
@@ -83,7 +86,7 @@ function isOurAccessToken(token: string): boolean {
  * for /mcp only, and /mcp accepts nothing else; with `supabase` it hands out the Supabase
  * JWTs themselves, checked by `authenticate` like every other mode's.
  */
-export function createOAuthMode({ config, db, upstreamHeaders, upstream = upstreamFor(config, upstreamHeaders), tokens }: OAuthModeOptions): OAuthMode {
+export function createOAuthMode({ config, db, upstreamHeaders, upstream = upstreamFor(config, db, upstreamHeaders), tokens }: OAuthModeOptions): OAuthMode {
   const urls = oauthUrls(config.baseUrl)
   const keys = config.oauth.accessTokens === 'bound' ? keyRing({ secret: oauthSecrets(db) }) : undefined
   // With our own tokens, /mcp accepts nothing else; their checks are the ones told what ended.
@@ -100,6 +103,7 @@ export function createOAuthMode({ config, db, upstreamHeaders, upstream = upstre
     forgetSession,
     challengeParams: () => oauthChallengeParams(config.baseUrl),
     async routes(app: FastifyInstance) {
+      await upstream.start?.({ log: app.log, serviceRoleKey: app.embeddedAuthServiceRoleKey })
       const store = postgresOAuthStore(db, await loadTokenKey(config, db))
       const dropped = await store.refreshTokens.dropUnkeyed()
       if (dropped > 0) {

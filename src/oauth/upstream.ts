@@ -33,11 +33,21 @@ export class UpstreamError extends Error {
   }
 }
 
+/** What an upstream may need once before the server answers. */
+export interface UpstreamStart {
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
+  /** The service-role key of Supabase Auth's admin API (the embedded auth's when SUPABASE_URL is unset). */
+  serviceRoleKey: string | undefined
+}
+
 export interface Upstream {
   signInWithPassword(email: string, password: string): Promise<UpstreamSession>
   refresh(refreshToken: string): Promise<UpstreamSession>
-  /** Exchanges the code of a social sign-in (GoTrue `grant_type=pkce`). */
-  exchangeCode(authCode: string, codeVerifier: string): Promise<UpstreamSession>
+  /**
+   * Exchanges the code of a social sign-in (GoTrue `grant_type=pkce`). `callback` is the whole
+   * query the browser came back with, for upstreams that check more than the code (RFC 9207 `iss`).
+   */
+  exchangeCode(authCode: string, codeVerifier: string, callback?: URLSearchParams): Promise<UpstreamSession>
   /** Ends the one session the access token belongs to. */
   logout(accessToken: string): Promise<void>
   /** Where the browser goes to sign in with a social provider. */
@@ -47,6 +57,10 @@ export interface Upstream {
    * authorization URL for this server's client; the code comes back to /auth/callback.
    */
   authorizationUrl?(state: string, codeChallenge: string): string
+  /** The origin `authorizationUrl` leads to, when it is not Supabase's. */
+  signInOrigin?: string
+  /** Runs once before the server answers; a failure stops the start with one clear line. */
+  start?(deps: UpstreamStart): Promise<void>
 }
 
 const GRANT_CODES = new Set([

@@ -23,6 +23,20 @@ export async function consentAtSupabase(browser: Browser, authorizeUrl: string, 
   return new URL(location, authorizeUrl)
 }
 
+/**
+ * Our consent step, where users sign in elsewhere afterwards (OAUTH_UPSTREAM=supabase-oauth
+ * or oidc): approves it and returns where the browser is sent to sign in.
+ */
+export async function approveOurConsent(browser: Browser, authorizeUrl: URL): Promise<string> {
+  const page = await browser.get(authorizeUrl.toString())
+  if (page.status !== 200) throw new Error(`our authorize answered ${page.status}: ${await page.text()}`)
+  const consent = formOf(await page.text(), 'name="decision"')
+  const approved = await browser.post(new URL(consent.action, authorizeUrl).toString(), { ...consent.fields, decision: 'approve' })
+  const location = approved.headers.get('location')
+  if (approved.status !== 303 || !location) throw new Error(`our consent answered ${approved.status}`)
+  return location
+}
+
 /** The SDK client provider whose browser signs in at Supabase's OAuth server (OAUTH_UPSTREAM=delegate). */
 export class SupabaseConsentProvider extends TestOAuthProvider {
   async redirectToAuthorization(url: URL) {
@@ -45,12 +59,7 @@ export class ConsentThenSupabaseProvider extends TestOAuthProvider {
   supabaseDecision = 'approve'
 
   async redirectToAuthorization(url: URL) {
-    const page = await this.browser.get(url.toString())
-    if (page.status !== 200) throw new Error(`our authorize answered ${page.status}: ${await page.text()}`)
-    const consent = formOf(await page.text(), 'name="decision"')
-    const approved = await this.browser.post(new URL(consent.action, url).toString(), { ...consent.fields, decision: 'approve' })
-    const toSupabase = approved.headers.get('location')
-    if (approved.status !== 303 || !toSupabase) throw new Error(`our consent answered ${approved.status}`)
+    const toSupabase = await approveOurConsent(this.browser, url)
     this.consentShown = true
     const callback = await consentAtSupabase(this.browser, toSupabase, this.user.email, this.user.password, this.supabaseDecision)
     const back = await this.browser.get(callback.toString())
