@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Transaction } from '@electric-sql/pglite'
 import { acquireLock, LockHeldError } from './folder-lock.ts'
-import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, inlineParameters, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 /** A closed PGlite is an unavailable database (503), not a bad statement (500). */
 function translate(pg: PGlite) {
@@ -75,10 +75,19 @@ export async function openPglite(dir: string | undefined, options: { notice?: (l
     throw error
   }
   const root = wrap(pg, pg)
-  return {
+  const db: Db = {
     kind: 'pglite',
     query: root.query,
     exec: root.exec,
+    async queryIn<Row>(sql: string, params: unknown[], options: { settings?: Record<string, string> }): Promise<QueryResult<Row>> {
+      const inlined = inlineParameters(sql, params)
+      if (inlined === undefined) return db.transaction((tx) => tx.query<Row>(sql, params), options)
+      // One call into the database where a transaction is four, and a parameterised
+      // statement two more (PGlite describes it before it binds it).
+      const results = await pg.exec(options.settings ? `${setLocalStatement(options.settings)}; ${inlined}` : inlined).catch(translate(pg))
+      const result = results.at(-1)!
+      return { rows: result.rows as Row[], rowCount: result.affectedRows ?? result.rows.length }
+    },
     transaction: (work, options) =>
       pg.transaction(async (tx) => {
         // PGlite opens the transaction itself; a simple-protocol statement is still one call
@@ -95,4 +104,5 @@ export async function openPglite(dir: string | undefined, options: { notice?: (l
       release()
     },
   }
+  return db
 }
