@@ -7,6 +7,7 @@
  * the same bench) and against bare /health, then the measurements that are not request
  * rates (start-up time, upstream calls per token) and the targets they meet.
  *
+ * `--profile DIR` writes a CPU profile of each server process into DIR when it stops.
  * `--smoke` runs each line for a moment only (the test suite uses it to keep this script
  * working); `--json FILE` also writes the figures. The load generator runs on the same
  * machine as the servers, so it takes part of the same cores.
@@ -23,6 +24,7 @@ import { freePort } from './lib/ports.ts'
 import { MCP_HEADERS, modernToolsCall, toolsCallBody } from './lib/mcp-call.ts'
 import { scratchDatabase } from './lib/services.ts'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.ts'
+import { entityFixture, inProcessCaller, rawPglite, rawPostgres, rawTask, userOfToken, type EntityFixture, type RawDatabase, type ToolArgs } from './lib/entity-lines.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    profile: { type: 'string' },
   },
 })
 const duration = Number(args.duration ?? (args.smoke ? 1 : 10))
@@ -45,6 +48,13 @@ const rounds = Math.max(1, Number(args.rounds))
 const DISTINCT_TOKENS = args.smoke ? 20 : 1000
 const CALLS_PER_TOKEN = 5
 const PROJECTS = args.smoke ? 5 : 50
+/** Documents and requirements each for the link lines: ends² x 4 kinds distinct links to make. */
+const LINK_ENDS = args.smoke ? 8 : 100
+/**
+ * The entity lines and their raw lines in smoke mode: a fraction of a second each, so that
+ * the suite's smoke run checks them without taking longer for it.
+ */
+const ENTITY_SMOKE_DURATION = 0.2
 
 interface Line {
   name: string
@@ -57,13 +67,17 @@ interface Line {
   after?(): Promise<Record<string, number>>
   /** Prepared again for every round (its run changes what it measures, as a cold cache). */
   fresh?: boolean
+  /** The name of the raw line this line is compared with. */
+  raw?: string
+  /** Seconds per run, where not the bench's duration. */
+  duration?: number
 }
 
 /**
  * What a line loads the server with: requests autocannon sends, or a task of several requests
  * (an OAuth flow) run over and over by `connections` loops and timed as a whole.
  */
-type Load = autocannon.Options | { task: () => Promise<void> }
+type Load = autocannon.Options | { task: () => Promise<void>; amount?: number }
 
 interface Figures {
   name: string
@@ -78,11 +92,14 @@ interface Figures {
   /** Tasks completed, on a line of tasks. */
   tasks?: number
   extra?: Record<string, number>
+  /** This line as a share of its raw line's rate, where it has one. */
+  vsRaw?: number
 }
 
 type ServerKey = 'jwt' | 'jwt-postgres' | 'bearer' | 'simple' | 'bearer-counted' | 'oauth'
 
 const servers = new Map<ServerKey, ServerProcess>()
+const nodeFlags = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []
 let benchDatabase: Awaited<ReturnType<typeof scratchDatabase>> | undefined
 const jwtDataDir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-jwt-'))
 /** One server process per configuration, started on first use and shared by the lines. */
@@ -105,10 +122,10 @@ async function server(key: ServerKey): Promise<ServerProcess> {
     if (key === 'jwt-postgres') {
       // The production database: a PostgreSQL server, the pool and RLS queries running beside this process.
       benchDatabase = await scratchDatabase('atoms_bench')
-      running = await spawnServer({ LOG_LEVEL: 'error', AUTH_MODE: 'jwt', DATABASE_URL: benchDatabase.url })
+      running = await spawnServer({ LOG_LEVEL: 'error', AUTH_MODE: 'jwt', DATABASE_URL: benchDatabase.url }, { nodeFlags })
     } else {
       // The jwt server's data folder outlives it: the start-up measurement restarts on it.
-      running = await spawnServer({ LOG_LEVEL: 'error', ...env[key] }, key === 'jwt' ? { dataDir: jwtDataDir } : {})
+      running = await spawnServer({ LOG_LEVEL: 'error', ...env[key] }, { nodeFlags, ...(key === 'jwt' ? { dataDir: jwtDataDir } : {}) })
     }
     servers.set(key, running)
   }
@@ -222,19 +239,107 @@ function arrivals(s: ServerProcess, url: string): number {
   return count
 }
 
-/** A page of PROJECTS projects of one organization, listed through the entity tool. */
-async function entityList(key: 'jwt' | 'jwt-postgres'): Promise<autocannon.Options> {
+type EntityKey = 'jwt' | 'jwt-postgres'
+const BACKEND_NAME: Record<EntityKey, string> = { jwt: 'embedded', 'jwt-postgres': 'PostgreSQL' }
+
+interface EntityScene {
+  mcp: string
+  token: string
+  fixture: EntityFixture
+}
+
+/** `make` run once per key, its promise shared by every later call. */
+function oncePerKey<K, V>(make: (key: K) => Promise<V>): ((key: K) => Promise<V>) & { made: Map<K, Promise<V>> } {
+  const made = new Map<K, Promise<V>>()
+  const get = (key: K) => {
+    let value = made.get(key)
+    if (!value) made.set(key, (value = make(key)))
+    return value
+  }
+  return Object.assign(get, { made })
+}
+
+/** One user, organization and set of entities per backend, made through the tool on first use. */
+const entityScene = oncePerKey(async (key: EntityKey): Promise<EntityScene> => {
   const s = await server(key)
   const mcp = `${s.url}/mcp`
   const { access_token: token } = await signUp(s.url, uniqueEmail('entities'))
-  const org = await callTool(mcp, token, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Bench', slug: `bench-${Date.now()}-${emails}` } })
-  for (let i = 0; i < PROJECTS; i++) {
-    await callTool(mcp, token, 'entity_tool', { operation: 'create', entity_type: 'project', data: { organization_id: org.id, name: `Project ${i}` } })
+  const fixture = await entityFixture((name, args) => callTool(mcp, token, name, args), { projects: PROJECTS, linkEnds: LINK_ENDS }, `bench-${Date.now()}-${emails++}`)
+  return { mcp, token, fixture }
+})
+
+interface RawScene {
+  raw: RawDatabase
+  fixture: EntityFixture
+}
+
+/**
+ * The raw side of a backend: PostgreSQL is the server's own database, reached by a pool of
+ * the server's size; the embedded database is a PGlite of its own in this process (the
+ * server holds its folder), given the same entities by the tool's own code.
+ */
+const rawScene = oncePerKey(async (key: EntityKey): Promise<RawScene> => {
+  const { token, fixture } = await entityScene(key)
+  if (key === 'jwt-postgres') return { raw: await rawPostgres(benchDatabase!.url), fixture }
+  const raw = await rawPglite()
+  const own = await entityFixture(inProcessCaller(raw.db, userOfToken(token)), { projects: PROJECTS, linkEnds: LINK_ENDS }, `bench-raw-${Date.now()}`)
+  return { raw, fixture: own }
+})
+
+type EntityOperation = 'list' | 'read' | 'search' | 'create' | 'link'
+
+/** The links a link line may make in one run: its share of the fixture's, so that no run runs out. */
+const linkBudget = (fixture: EntityFixture) => Math.floor(fixture.linksLeft() / (2 * rounds))
+
+const argsOf = (fixture: EntityFixture, operation: Exclude<EntityOperation, 'link'>): ToolArgs =>
+  ({ list: fixture.listArgs, read: fixture.readArgs, search: fixture.searchArgs, create: fixture.createArgs })[operation]
+
+/** One entity operation through the tool over HTTP, checked once before it is loaded. */
+async function entityLoad(key: EntityKey, operation: EntityOperation): Promise<Load> {
+  const { mcp, token, fixture } = await entityScene(key)
+  if (operation === 'link') {
+    const link = await callTool(mcp, token, 'relationship_tool', fixture.nextLink())
+    if (!link.id) throw new Error(`link answered ${JSON.stringify(link)}`)
+    return {
+      ...toolsCall(mcp, token, 'relationship_tool', fixture.nextLink()),
+      maxOverallRequests: linkBudget(fixture),
+      requests: [{ setupRequest: (request: any) => ({ ...request, body: toolsCallBody('relationship_tool', fixture.nextLink()) }) }],
+    }
   }
-  const args = { operation: 'list', entity_type: 'project', filters: { organization_id: org.id }, limit: PROJECTS }
-  const page = await callTool(mcp, token, 'entity_tool', args)
-  if (page.items.length !== PROJECTS) throw new Error(`list returned ${page.items.length} projects, not ${PROJECTS}`)
+  const args = argsOf(fixture, operation)
+  const result = await callTool(mcp, token, 'entity_tool', args)
+  if (operation === 'list' && result.items.length !== PROJECTS) throw new Error(`list returned ${result.items.length} projects, not ${PROJECTS}`)
+  if (operation === 'search' && !result.items.length) throw new Error('search found nothing')
   return toolsCall(mcp, token, 'entity_tool', args)
+}
+
+async function rawLoad(key: EntityKey, operation: EntityOperation): Promise<Load> {
+  const { token } = await entityScene(key)
+  const { raw, fixture } = await rawScene(key)
+  return { task: await rawTask(raw.db, userOfToken(token), fixture, operation), ...(operation === 'link' ? { amount: linkBudget(fixture) } : {}) }
+}
+
+const ENTITY_OPERATIONS: Record<EntityOperation, string> = {
+  list: `entity_tool list (${PROJECTS} projects)`,
+  read: 'entity_tool read by id',
+  search: 'entity_tool search (10 best)',
+  create: 'entity_tool create (document)',
+  link: 'relationship_tool link (entity to entity)',
+}
+
+/** Each entity operation on each backend: the tool's line, then its raw line. */
+function entityLines(): Line[] {
+  const out: Line[] = []
+  for (const key of ['jwt', 'jwt-postgres'] as const) {
+    for (const operation of Object.keys(ENTITY_OPERATIONS) as EntityOperation[]) {
+      const what = `${ENTITY_OPERATIONS[operation]}, jwt mode, ${BACKEND_NAME[key]}`
+      const rawName = `raw SQL: ${what}`
+      const duration = args.smoke ? ENTITY_SMOKE_DURATION : undefined
+      out.push({ name: `tools/call ${what}`, raw: rawName, duration, prepare: () => entityLoad(key, operation) })
+      out.push({ name: rawName, duration, prepare: () => rawLoad(key, operation) })
+    }
+  }
+  return out
 }
 
 /** Calls to /auth/v1/user the counted bearer server had received before the cold line. */
@@ -318,8 +423,7 @@ const lines: Line[] = [
   },
   { name: 'tools/call whoami, simple mode', prepare: () => whoami('simple') },
   { name: 'tools/call whoami, oauth mode', prepare: () => whoami('oauth') },
-  { name: `tools/call entity_tool list (${PROJECTS} projects), jwt mode`, prepare: () => entityList('jwt') },
-  { name: `tools/call entity_tool list (${PROJECTS} projects), jwt mode, PostgreSQL`, prepare: () => entityList('jwt-postgres') },
+  ...entityLines(),
   {
     name: 'embedded auth GET /auth/v1/user',
     async prepare() {
@@ -368,8 +472,8 @@ const prepared = new Map<Line, Load>()
 
 type Measured = Pick<Figures, 'requestsPerSecond' | 'p50' | 'p99' | 'errors' | 'non2xx' | 'tasks'>
 
-async function autocannonLoad(options: autocannon.Options, lineConnections: number): Promise<Measured> {
-  const result = await autocannon({ duration, ...options, connections: lineConnections })
+async function autocannonLoad(options: autocannon.Options, lineConnections: number, seconds: number): Promise<Measured> {
+  const result = await autocannon({ duration: seconds, ...options, connections: lineConnections })
   return {
     requestsPerSecond: Math.round(result.requests.average),
     p50: result.latency.p50,
@@ -386,12 +490,16 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  * answered otherwise) is a non-2xx, any other failure an error. Tasks under way at the end
  * finish and count, over the time they took.
  */
-async function taskLoad(task: () => Promise<void>, loops: number): Promise<Measured> {
+async function taskLoad(task: () => Promise<void>, loops: number, runFor: number, amount = Infinity): Promise<Measured> {
   const latencies: number[] = []
   let errors = 0
   let non2xx = 0
+  let begunTasks = 0
+  let done: () => void = () => {}
   const started = performance.now()
   const load = keepBusy(loops, async () => {
+    if (begunTasks >= amount) return done()
+    begunTasks++
     const begun = performance.now()
     try {
       await task()
@@ -401,7 +509,13 @@ async function taskLoad(task: () => Promise<void>, loops: number): Promise<Measu
       else errors++
     }
   })
-  await new Promise((resolve) => setTimeout(resolve, duration * 1000))
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, runFor * 1000)
+    done = () => {
+      clearTimeout(timer)
+      resolve()
+    }
+  })
   await load.stop()
   const seconds = (performance.now() - started) / 1000
   latencies.sort((a, b) => a - b)
@@ -422,7 +536,8 @@ async function run(line: Line): Promise<Figures> {
     load = await line.prepare()
     prepared.set(line, load)
   }
-  const measured = 'task' in load ? await taskLoad(load.task, lineConnections) : await autocannonLoad(load, lineConnections)
+  const seconds = line.duration ?? duration
+  const measured = 'task' in load ? await taskLoad(load.task, lineConnections, seconds, load.amount) : await autocannonLoad(load, lineConnections, seconds)
   return {
     name: line.name,
     ...measured,
@@ -451,7 +566,7 @@ function table(rows: Figures[]): string {
   const health = rateOf(rows, 'bare /health')
   const reference = rateOf(rows, 'reference: SDK v1')
   const referenceV2 = rateOf(rows, V2_REFERENCE)
-  const header = ['line', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs reference', 'vs /health']
+  const header = ['line', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'vs reference', 'vs /health', 'vs raw']
   const body = rows.map((row) => {
     return [
       row.name,
@@ -462,6 +577,7 @@ function table(rows: Figures[]): string {
       String(row.non2xx),
       ((against) => (against ? `${(row.requestsPerSecond / against).toFixed(2)}x` : ''))(row.name.includes('2026-07-28') ? referenceV2 : reference),
       health ? percent(row.requestsPerSecond / health) : '',
+      row.vsRaw !== undefined ? percent(row.vsRaw) : '',
     ]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
@@ -505,8 +621,8 @@ function targets(rows: Figures[], startupMs: number | undefined): Target[] {
       met: cold.extra.upstreamCalls === cold.extra.distinctTokens,
     })
   }
-  // The reference line is not this server's, and bcrypt-bound lines are what rate limits are for.
-  const measured = rows.filter((row) => !row.bcryptBound && !row.name.startsWith('reference:'))
+  // The reference and raw lines are not this server's, and bcrypt-bound lines are what rate limits are for.
+  const measured = rows.filter((row) => !row.bcryptBound && !row.name.startsWith('reference:') && !row.name.startsWith('raw SQL:'))
   const slow = measured.filter((row) => row.p99 >= 25)
   if (measured.length) {
     out.push({
@@ -515,12 +631,21 @@ function targets(rows: Figures[], startupMs: number | undefined): Target[] {
       met: slow.length === 0,
     })
   }
+  for (const row of rows.filter((r) => r.vsRaw !== undefined && r.name.endsWith('PostgreSQL'))) {
+    out.push({ target: `${row.name.replace('tools/call ', '')} >= 70% of its raw line`, figure: percent(row.vsRaw!), met: row.vsRaw! >= 0.7 })
+  }
+  for (const [operation, share] of [['list', 0.06], ['read', 0.18]] as const) {
+    const line = rows.find((r) => r.name.startsWith(`tools/call entity_tool ${operation}`) && r.name.endsWith('embedded'))
+    if (line && jwt) out.push({ target: `${operation} (embedded) >= ${share * 100}% of whoami (jwt)`, figure: percent(line.requestsPerSecond / jwt), met: line.requestsPerSecond >= share * jwt })
+  }
   if (startupMs !== undefined) out.push({ target: 'start-up to /ready < 2 s (existing data folder)', figure: `${startupMs} ms`, met: startupMs < 2000 })
   return out
 }
 
 async function main() {
-  const selected = args.only ? lines.filter((line) => line.name.includes(args.only!)) : lines
+  // `--only a|b`: the lines whose name holds any of the parts.
+  const only = args.only?.split('|')
+  const selected = only ? lines.filter((line) => only.some((part) => line.name.includes(part))) : lines
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`
   process.stdout.write(`atoms-mcp benchmark: ${duration} s per line, ${connections} connections, best of ${rounds} round${rounds > 1 ? 's' : ''}, ${machine}\n`)
   process.stdout.write('(the load generator runs on the same machine and shares its cores with the servers)\n')
@@ -537,7 +662,12 @@ async function main() {
       }
     }
     rows.push(...selected.map((line) => best.get(line)!))
+    for (const line of selected) {
+      const raw = line.raw && rows.find((row) => row.name === line.raw)
+      if (raw && raw.requestsPerSecond) best.get(line)!.vsRaw = best.get(line)!.requestsPerSecond / raw.requestsPerSecond
+    }
   } finally {
+    await Promise.all([...rawScene.made.values()].map((scene) => scene.then((s) => s.raw.close(), () => {})))
     stopReference.forEach((stop) => stop())
     await Promise.all([...servers.values()].map((s) => s.stop()))
     await benchDatabase?.drop()

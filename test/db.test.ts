@@ -2,6 +2,7 @@ import t from 'tap'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { inlineParameters } from '../src/db/db.ts'
 import { listMigrations, migrate } from '../src/db/migrate.ts'
 import { openDatabase } from '../src/db/open.ts'
 import { DatabaseInUseError, openPglite } from '../src/db/pglite.ts'
@@ -100,11 +101,45 @@ for (const backend of backends()) {
       t.equal(after.rows[0]!.probe, '', 'gone after the transaction')
     })
 
+    t.test('queryIn: one statement with its settings, in a transaction of its own', async (t) => {
+      const settings = { role: 'authenticated', 'request.jwt.claims': JSON.stringify({ sub: '11111111-1111-4111-8111-111111111111', quote: "it's \\ 😀" }) }
+      const seen = await db.queryIn<any>("select current_user as who, auth.uid() as uid, current_setting('request.jwt.claims', true) as claims, $1::text as a, $2::int as n, $3::boolean as b, $4::text as nothing", [
+        "'; drop table public.tx_probe; --", 42, true, null,
+      ], { settings })
+      t.same(seen.rows[0], { who: 'authenticated', uid: '11111111-1111-4111-8111-111111111111', claims: settings['request.jwt.claims'], a: "'; drop table public.tx_probe; --", n: 42, b: true, nothing: null }, 'role, claims and every parameter arrive as given')
+      t.equal((await db.query('select count(*)::int as n from public.tx_probe')).rows[0]!.n, 1, 'a parameter cannot end its literal')
+      for (let i = 0; i < 12; i++) {
+        // More calls than the pool has connections: none comes back with the role or claims set.
+        const after = await db.query<any>("select current_user as who, coalesce(current_setting('request.jwt.claims', true), '') as claims")
+        t.not(after.rows[0].who, 'authenticated')
+        t.equal(after.rows[0].claims, '')
+      }
+      await t.rejects(db.queryIn('select 1 / $1::int', [0], { settings }), { code: '22012' }, 'a failing statement fails the call')
+      const clean = await db.query<any>("select current_user as who, coalesce(current_setting('request.jwt.claims', true), '') as claims")
+      t.not(clean.rows[0].who, 'authenticated', 'and leaves no setting behind')
+      t.equal(clean.rows[0].claims, '')
+      const updated = await db.queryIn('update public.tx_probe set note = $1 where note is not null', ['y'], {})
+      t.equal(updated.rowCount, 1, 'rowCount counts changed rows')
+      const fallback = await db.queryIn<any>('select $1::jsonb as doc, $2::text as nul_free', [{ a: "it's" }, 'x'], { settings })
+      t.same(fallback.rows[0].doc, { a: "it's" }, 'a parameter that is not written as a literal keeps its parameter')
+    })
+
     t.test('ping', async (t) => {
       await t.resolves(db.ping())
     })
   })
 }
+
+t.test('inlineParameters writes parameters as literals and leaves quoted text alone', async (t) => {
+  t.equal(inlineParameters('select $1, $2, $10', ['a', 2, false, 4, 5, 6, 7, 8, 9, null]), "select E'a', E'2', NULL")
+  t.equal(inlineParameters(`select '$1', "$1", $1`, ["it's \\"]), `select '$1', "$1", E'it''s \\\\'`)
+  t.equal(inlineParameters('select $1::uuid', [undefined]), 'select NULL::uuid')
+  t.equal(inlineParameters('select $2', ['a']), undefined, 'a placeholder without its parameter')
+  t.equal(inlineParameters('select $1', ['a\0b']), undefined, 'NUL, which no literal holds')
+  t.equal(inlineParameters('select $1', [{ a: 1 }]), undefined, 'objects keep their parameter')
+  t.equal(inlineParameters('select $1', [Number.NaN]), undefined)
+  t.equal(inlineParameters("select 'open", []), undefined, 'an unterminated quote')
+})
 
 t.test('openDatabase opens PGlite in DATA_DIR and migrates it; reopening keeps the data', async (t) => {
   const dataDir = tempDir()

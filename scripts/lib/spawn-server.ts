@@ -25,6 +25,8 @@ export interface SpawnOptions {
   pollMs?: number
   /** `npm start` as a newcomer or a supervisor runs it, in its own process group; otherwise node directly. */
   npmStart?: boolean
+  /** Node flags added to `npm start`'s own (a CPU profile, say). */
+  nodeFlags?: string[]
 }
 
 /** The pids whose parent is `pid`, from /proc. */
@@ -49,7 +51,7 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
   const childEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir }
   const child = options.npmStart
     ? spawn('npm', ['start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    : spawn(process.execPath, [...startFlags(), 'src/main.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [...startFlags(), ...(options.nodeFlags ?? []), 'src/main.ts'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))

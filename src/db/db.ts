@@ -17,9 +17,57 @@ export interface TransactionOptions {
 export function setLocalStatement(settings: Record<string, string>): string {
   const literal = (value: string) => {
     if (value.includes('\0')) throw new RangeError('a setting cannot hold a NUL character')
-    return `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
+    return escapedLiteral(value)
   }
   return `select ${Object.entries(settings).map(([name, value]) => `set_config(${literal(name)}, ${literal(value)}, true)`).join(', ')}`
+}
+
+const escapedLiteral = (value: string) => `E'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`
+
+/**
+ * The text a parameter travels as, or undefined for values this module does not write as
+ * literals (objects, arrays, strings holding NUL): their statements keep their parameters.
+ */
+function parameterText(value: unknown): string | null | undefined {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'string') return value.includes('\0') ? undefined : value
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value)
+  return undefined
+}
+
+/**
+ * `sql` with its `$n` placeholders replaced by quoted literals of `params`, for the simple
+ * protocol (which takes several statements in one message, but no parameters). A quoted
+ * literal has no type of its own, so PostgreSQL infers it from its place in the statement
+ * exactly as it infers an untyped parameter: the statement means the same. The statements
+ * are this server's own templates (no comments, no dollar quoting); quoted text in them is
+ * skipped. Undefined when a parameter cannot be written as a literal.
+ */
+export function inlineParameters(sql: string, params: readonly unknown[]): string | undefined {
+  const texts = params.map(parameterText)
+  if (texts.includes(undefined)) return undefined
+  let out = ''
+  let quote: string | undefined
+  for (let i = 0; i < sql.length; i++) {
+    const char = sql[i]!
+    if (quote) {
+      if (char === quote) quote = undefined
+    } else if (char === "'" || char === '"') {
+      quote = char
+    } else if (char === '$' && /\d/.test(sql[i + 1] ?? '')) {
+      let end = i + 1
+      while (/\d/.test(sql[end] ?? '')) end++
+      const index = Number(sql.slice(i + 1, end)) - 1
+      if (index < 0 || index >= texts.length) return undefined
+      const text = texts[index]
+      out += text === null ? 'NULL' : escapedLiteral(text!)
+      i = end - 1
+      continue
+    }
+    out += char
+  }
+  return quote ? undefined : out
 }
 
 export interface QueryResult<Row> {
@@ -35,6 +83,13 @@ export interface Db extends Queryable {
    * `work` starts, in the same round trip as the transaction's start where the driver allows.
    */
   transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /**
+   * One statement in a transaction of its own with `settings` set for it, sent in one call to
+   * the database (the settings and the statement as one simple-protocol message, which runs
+   * as one implicit transaction) where its parameters can be written as literals; otherwise
+   * as `transaction` would run it.
+   */
+  queryIn<Row = Record<string, any>>(sql: string, params: unknown[], options: TransactionOptions): Promise<QueryResult<Row>>
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>
   close(): Promise<void>

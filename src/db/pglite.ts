@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
-import { PGlite, type Transaction } from '@electric-sql/pglite'
+import { PGlite, type Results, type Transaction } from '@electric-sql/pglite'
 import { acquireLock, LockHeldError } from './folder-lock.ts'
-import { DatabaseUnavailableError, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, inlineParameters, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 /** A closed PGlite is an unavailable database (503), not a bad statement (500). */
 function translate(pg: PGlite) {
@@ -10,14 +10,44 @@ function translate(pg: PGlite) {
   }
 }
 
+const resultOf = <Row>(result: Results<unknown>): QueryResult<Row> => ({ rows: result.rows as Row[], rowCount: result.affectedRows ?? result.rows.length })
+
 function wrap(pg: PGlite, target: PGlite | Transaction): Queryable {
   return {
     async query<Row>(sql: string, params: unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await target.query<Row>(sql, params as any[]).catch(translate(pg))
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length }
+      return resultOf(await target.query<Row>(sql, params as any[]).catch(translate(pg)))
     },
     async exec(sql: string) {
       await target.exec(sql).catch(translate(pg))
+    },
+  }
+}
+
+/**
+ * The statements of a transaction with settings (the tools' work as a user), sent as
+ * simple-protocol statements with their parameters written as literals: one call into the
+ * database each, where PGlite spends two on a parameterised one (it describes it before it
+ * binds it). The settings go with the first statement.
+ */
+function literalSession(pg: PGlite, tx: Transaction, settings: string): Queryable {
+  let pending: string | undefined = settings
+  const withSettings = (sql: string) => {
+    const script = pending ? `${pending}; ${sql}` : sql
+    pending = undefined
+    return script
+  }
+  const exec = (sql: string) => tx.exec(withSettings(sql)).catch(translate(pg))
+  return {
+    async query<Row>(sql: string, params: unknown[] = []): Promise<QueryResult<Row>> {
+      const inlined = inlineParameters(sql, params)
+      if (inlined === undefined) {
+        if (pending) await exec('')
+        return resultOf(await tx.query<Row>(sql, params as any[]).catch(translate(pg)))
+      }
+      return resultOf((await exec(inlined)).at(-1)!)
+    },
+    async exec(sql: string) {
+      await exec(sql)
     },
   }
 }
@@ -75,17 +105,19 @@ export async function openPglite(dir: string | undefined, options: { notice?: (l
     throw error
   }
   const root = wrap(pg, pg)
-  return {
+  const db: Db = {
     kind: 'pglite',
     query: root.query,
     exec: root.exec,
+    async queryIn<Row>(sql: string, params: unknown[], options: { settings?: Record<string, string> }): Promise<QueryResult<Row>> {
+      const inlined = inlineParameters(sql, params)
+      if (inlined === undefined) return db.transaction((tx) => tx.query<Row>(sql, params), options)
+      // One call into the database where a transaction is four, and a parameterised
+      // statement two more (PGlite describes it before it binds it).
+      return resultOf((await pg.exec(options.settings ? `${setLocalStatement(options.settings)}; ${inlined}` : inlined).catch(translate(pg))).at(-1)!)
+    },
     transaction: (work, options) =>
-      pg.transaction(async (tx) => {
-        // PGlite opens the transaction itself; a simple-protocol statement is still one call
-        // into the database where a parameterised one is six.
-        if (options?.settings) await tx.exec(setLocalStatement(options.settings))
-        return work(wrap(pg, tx))
-      }).catch(translate(pg)),
+      pg.transaction((tx) => work(options?.settings ? literalSession(pg, tx, setLocalStatement(options.settings)) : wrap(pg, tx))).catch(translate(pg)),
     async ping() {
       await root.query('select 1')
     },
@@ -95,4 +127,5 @@ export async function openPglite(dir: string | undefined, options: { notice?: (l
       release()
     },
   }
+  return db
 }

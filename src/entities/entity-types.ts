@@ -22,7 +22,7 @@ export interface EntityDefinition {
   filters: Record<string, z.ZodType<unknown>>
 }
 
-const COMMON = ['id', 'created_by', 'created_at', 'updated_at', 'deleted_at'] as const
+const COMMON = ['created_by', 'created_at', 'updated_at', 'deleted_at'] as const
 const uuid = z.uuid()
 const name = z.string().trim().min(1).max(200)
 const title = z.string().trim().min(1).max(500)

@@ -76,9 +76,37 @@ export function isUserError(error: unknown): error is EntityError | NotAuthentic
   return error instanceof EntityError || error instanceof NotAuthenticatedError || error instanceof UsageLimitError
 }
 
+/** Results whose `structuredContent` serialises to their text (the value both stand for), by that text. */
+const serialisedStructure = new WeakMap<CallToolResult, string>()
+
 export function toolResult(value: unknown): CallToolResult {
   const structured = value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
-  return { content: [{ type: 'text', text: JSON.stringify(value) }], ...(structured ? { structuredContent: structured } : {}) }
+  const text = JSON.stringify(value)
+  if (!structured) return { content: [{ type: 'text', text }] }
+  const result: CallToolResult = { content: [{ type: 'text', text }], structuredContent: structured }
+  serialisedStructure.set(result, text)
+  return result
+}
+
+const keysAre = (value: object, keys: readonly string[]) => {
+  const own = Object.keys(value)
+  return own.length === keys.length && own.every((key, i) => key === keys[i])
+}
+
+/**
+ * A reply as `JSON.stringify` writes it, byte for byte; for a tool's result, without
+ * serialising its value a second time: the value is in the result twice, as the text and as
+ * `structuredContent`, and its JSON is that text. A page of entities is most of a reply.
+ */
+export function serialiseReply(message: unknown): string {
+  if (message !== null && typeof message === 'object' && keysAre(message, ['result', 'jsonrpc', 'id'])) {
+    const { result, jsonrpc, id } = message as { result: CallToolResult; jsonrpc: string; id: unknown }
+    const text = serialisedStructure.get(result)
+    if (text !== undefined && keysAre(result, ['content', 'structuredContent']) && result.content.length === 1 && keysAre(result.content[0]!, ['type', 'text'])) {
+      return `{"result":{"content":[{"type":"text","text":${JSON.stringify(text)}}],"structuredContent":${text}},"jsonrpc":${JSON.stringify(jsonrpc)},"id":${JSON.stringify(id)}}`
+    }
+  }
+  return JSON.stringify(message)
 }
 
 /** The JSON-RPC error object of a `ProtocolError` thrown on the way to a tool. */

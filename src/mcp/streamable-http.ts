@@ -6,7 +6,7 @@ import type { UserContext } from '../auth/user-context.ts'
 import { toAuthInfo } from './auth-info.ts'
 import { authenticateOrRefuse } from './authenticate.ts'
 import { idOf, plainModernToolCall, routeByEra, STREAMABLE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION, type EraRoute } from './era.ts'
-import { errorObject, SERVER_INFO, type McpCore } from './mcp-server.ts'
+import { errorObject, serialiseReply, SERVER_INFO, type McpCore } from './mcp-server.ts'
 import { isRequest } from './messages.ts'
 import { DATABASE_UNAVAILABLE, jsonRpcError, jsonRpcErrorHandler, onlyUnavailable, openEventStream, parseMessages } from './http-common.ts'
 
@@ -133,7 +133,8 @@ function postRoute({ core }: StreamableHttpOptions, authenticate: Authenticate) 
       const responses = (await Promise.all(messages.map((m) => core.dispatch(m, dispatch)))).filter((r) => r !== undefined)
       if (reply.raw.destroyed) return reply
       if (onlyUnavailable(responses)) reply.code(503).header('retry-after', String(DATABASE_UNAVAILABLE.data.retry_after_seconds))
-      return reply.send(Array.isArray(request.body) ? responses : responses[0])
+      if (Array.isArray(request.body)) return reply.send(responses)
+      return reply.type('application/json; charset=utf-8').send(serialiseReply(responses[0]))
     }
 
     const stream = openEventStream(reply)

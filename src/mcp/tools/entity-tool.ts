@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { asUser } from '../../db/as-user.ts'
+import { asUser, asUserOnce } from '../../db/as-user.ts'
 import { createEntity, deleteEntity, listEntities, readEntity, searchEntities, updateEntity } from '../../entities/entity-store.ts'
 import { DATA_FIELDS_HELP, ENTITIES, ENTITY_TYPES } from '../../entities/entity-types.ts'
 import { MAX_PAGE_SIZE } from '../../entities/pagination.ts'
@@ -51,20 +51,23 @@ export const entityTool = defineTool({
   run(args, { db, user }) {
     const type = args.entity_type
     const page = { filters: args.filters, limit: args.limit, cursor: args.cursor, includeDeleted: args.include_deleted }
+    // Reads are one statement each, sent with the caller's role and claims in one call.
+    switch (args.operation) {
+      case 'read':
+        return asUserOnce(db, user, (tx) => readEntity(tx, type, args.id!, args.include_deleted))
+      case 'list':
+        return asUserOnce(db, user, (tx) => listEntities(tx, type, page))
+      case 'search':
+        return asUserOnce(db, user, (tx) => searchEntities(tx, type, args.query, page))
+    }
     return asUser(db, user, async (tx) => {
       switch (args.operation) {
         case 'create':
           return createEntity(tx, type, args.data, await contextDefaults(tx))
-        case 'read':
-          return readEntity(tx, type, args.id!, args.include_deleted)
         case 'update':
           return updateEntity(tx, type, args.id!, args.data)
         case 'delete':
           return deleteEntity(tx, type, args.id!)
-        case 'list':
-          return listEntities(tx, type, page)
-        case 'search':
-          return searchEntities(tx, type, args.query, page)
       }
     })
   },
