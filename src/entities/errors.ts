@@ -48,6 +48,10 @@ export function fromDatabaseError(error: any): never {
     case '22008':
     case '22P02':
       throw new EntityError('invalid', 'a field has a value of the wrong form')
+    // A NUL character, or one the database's encoding cannot hold: PostgreSQL text cannot store it.
+    case '22021':
+    case '22P05':
+      throw new EntityError('invalid', 'a field holds a character the database cannot store (such as NUL)')
     default:
       throw error
   }
