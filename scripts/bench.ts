@@ -612,6 +612,8 @@ function targets(rows: Figures[], startupMs: number | undefined): Target[] {
     const share = Math.max(0, 1 - jwt / noAuth)
     out.push({ target: 'authentication <= 10% of the whoami call', figure: percent(share), met: share <= 0.1 })
   }
+  const oauth = rateOf(rows, 'tools/call whoami, oauth mode')
+  if (jwt && oauth) out.push({ target: 'oauth (our own tokens) within 10% of jwt', figure: `${percent(oauth / jwt)} of jwt`, met: oauth >= 0.9 * jwt })
   if (jwt && bearer) out.push({ target: 'bearer (warm) within 10% of jwt', figure: `${percent(bearer / jwt)} of jwt`, met: bearer >= 0.9 * jwt })
   const cold = rows.find((row) => row.extra?.upstreamCallsPerToken !== undefined)
   if (cold?.extra) {

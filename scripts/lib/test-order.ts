@@ -22,6 +22,7 @@ export const LONGEST_FIRST = [
   'test/mcp/access-findings.test.ts',
   'test/db-prepare-embedded.test.ts',
   'test/mcp/client-eras.test.ts',
+  'test/oauth/upstream-oidc.test.ts',
   'test/auth/upstream-outage.test.ts',
   'test/user-cli-running-server.test.ts',
   'test/reliability/soak.test.ts',
