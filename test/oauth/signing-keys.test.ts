@@ -70,7 +70,8 @@ t.test('bound tokens: claims, lifetime capped by the Supabase session, verifiabl
 
   const long = respond(session, grant, true)
   t.equal(long.expires_in, 120, 'OAUTH_ACCESS_TOKEN_LIFETIME when the session lives longer')
-  t.equal(long.refresh_token, 'r-1')
+  t.match(long.refresh_token, /^[\w-]{43}$/, 'a refresh token of ours, 256 random bits')
+  t.not(long.refresh_token, 'r-1', 'not the Supabase one')
   t.equal(long.scope, 'atoms:read atoms:write openid', 'a grant from before the resource scopes is read and write')
   const keys = await ring.jwks()
   const { payload } = await jwtVerify(long.access_token, async (header) => (await ring.keyFor(header))!.key as any, { issuer: urls.issuer, audience: urls.resource, typ: 'at+jwt' })
