@@ -37,7 +37,8 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
   },
 })
-const duration = Number(args.duration ?? (args.smoke ? 1 : 10))
+/** In smoke mode every line runs a fraction of a second: the suite checks that each works, not how fast. */
+const duration = Number(args.duration ?? (args.smoke ? 0.2 : 10))
 const connections = Number(args.connections)
 /**
  * Each line runs once per round, the lines taking turns, and its best round is reported: on
@@ -50,11 +51,6 @@ const CALLS_PER_TOKEN = 5
 const PROJECTS = args.smoke ? 5 : 50
 /** Documents and requirements each for the link lines: ends² x 4 kinds distinct links to make. */
 const LINK_ENDS = args.smoke ? 8 : 100
-/**
- * The entity lines and their raw lines in smoke mode: a fraction of a second each, so that
- * the suite's smoke run checks them without taking longer for it.
- */
-const ENTITY_SMOKE_DURATION = 0.2
 
 interface Line {
   name: string
@@ -69,8 +65,6 @@ interface Line {
   fresh?: boolean
   /** The name of the raw line this line is compared with. */
   raw?: string
-  /** Seconds per run, where not the bench's duration. */
-  duration?: number
 }
 
 /**
@@ -334,9 +328,8 @@ function entityLines(): Line[] {
     for (const operation of Object.keys(ENTITY_OPERATIONS) as EntityOperation[]) {
       const what = `${ENTITY_OPERATIONS[operation]}, jwt mode, ${BACKEND_NAME[key]}`
       const rawName = `raw SQL: ${what}`
-      const duration = args.smoke ? ENTITY_SMOKE_DURATION : undefined
-      out.push({ name: `tools/call ${what}`, raw: rawName, duration, prepare: () => entityLoad(key, operation) })
-      out.push({ name: rawName, duration, prepare: () => rawLoad(key, operation) })
+      out.push({ name: `tools/call ${what}`, raw: rawName, prepare: () => entityLoad(key, operation) })
+      out.push({ name: rawName, prepare: () => rawLoad(key, operation) })
     }
   }
   return out
@@ -536,8 +529,7 @@ async function run(line: Line): Promise<Figures> {
     load = await line.prepare()
     prepared.set(line, load)
   }
-  const seconds = line.duration ?? duration
-  const measured = 'task' in load ? await taskLoad(load.task, lineConnections, seconds, load.amount) : await autocannonLoad(load, lineConnections, seconds)
+  const measured = 'task' in load ? await taskLoad(load.task, lineConnections, duration, load.amount) : await autocannonLoad(load, lineConnections, duration)
   return {
     name: line.name,
     ...measured,

@@ -8,12 +8,10 @@ import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { makePgliteTemplate } from './lib/pglite-template.ts'
 import { startPostgres, startRedis } from './lib/services.ts'
-import { testFiles } from './lib/test-order.ts'
 import { TapCounter } from './tap-summary.ts'
 
 async function main() {
-  const named = process.argv.slice(2)
-  const files = named.length ? named : testFiles()
+  const files = process.argv.slice(2)
   const env: NodeJS.ProcessEnv = { ...process.env }
   let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined
   if (!env.TEST_DATABASE_URL) {
