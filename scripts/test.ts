@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { makePgliteTemplate } from './lib/pglite-template.ts'
 import { startPostgres, startRedis } from './lib/services.ts'
@@ -13,6 +14,9 @@ import { TapCounter } from './tap-summary.ts'
 async function main() {
   const files = process.argv.slice(2)
   const env: NodeJS.ProcessEnv = { ...process.env }
+  // Hundreds of Node processes (test files, servers, CLIs) load the same modules: V8's compile
+  // cache saves each about a third of a second of CPU.
+  env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'atoms-mcp-compile-cache')
   let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined
   if (!env.TEST_DATABASE_URL) {
     const started = Date.now()
