@@ -70,6 +70,17 @@ export function inlineParameters(sql: string, params: readonly unknown[]): strin
   return quote ? undefined : out
 }
 
+/**
+ * One simple-protocol script for `queryIn`: the settings (if any) and `sql` with its
+ * parameters written as literals, or undefined when they cannot be (the caller then runs the
+ * statement in a transaction of its own).
+ */
+export function oneCallScript(sql: string, params: readonly unknown[], settings: Record<string, string> | undefined): string | undefined {
+  const inlined = inlineParameters(sql, params)
+  if (inlined === undefined || !settings) return inlined
+  return `${setLocalStatement(settings)}; ${inlined}`
+}
+
 export interface QueryResult<Row> {
   rows: Row[]
   rowCount: number

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite'
 import { acquireLock, LockHeldError } from './folder-lock.ts'
-import { DatabaseUnavailableError, inlineParameters, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, inlineParameters, oneCallScript, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 /** A closed PGlite is an unavailable database (503), not a bad statement (500). */
 function translate(pg: PGlite) {
@@ -110,11 +110,11 @@ export async function openPglite(dir: string | undefined, options: { notice?: (l
     query: root.query,
     exec: root.exec,
     async queryIn<Row>(sql: string, params: unknown[], options: { settings?: Record<string, string> }): Promise<QueryResult<Row>> {
-      const inlined = inlineParameters(sql, params)
-      if (inlined === undefined) return db.transaction((tx) => tx.query<Row>(sql, params), options)
+      const script = oneCallScript(sql, params, options.settings)
+      if (script === undefined) return db.transaction((tx) => tx.query<Row>(sql, params), options)
       // One call into the database where a transaction is four, and a parameterised
       // statement two more (PGlite describes it before it binds it).
-      return resultOf((await pg.exec(options.settings ? `${setLocalStatement(options.settings)}; ${inlined}` : inlined).catch(translate(pg))).at(-1)!)
+      return resultOf((await pg.exec(script).catch(translate(pg))).at(-1)!)
     },
     transaction: (work, options) =>
       pg.transaction((tx) => work(options?.settings ? literalSession(pg, tx, setLocalStatement(options.settings)) : wrap(pg, tx))).catch(translate(pg)),

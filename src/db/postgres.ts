@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { DatabaseUnavailableError, inlineParameters, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
+import { DatabaseUnavailableError, oneCallScript, setLocalStatement, type Db, type Queryable, type QueryResult } from './db.ts'
 
 // Codes that mean "the server is not there", as opposed to a bad statement.
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', '57P01', '57P02', '57P03', '53300'])
@@ -83,11 +83,11 @@ export async function openPostgres(connectionString: string, options: { max?: nu
     query: root.query,
     exec: root.exec,
     async queryIn<Row>(sql: string, params: unknown[], options: { settings?: Record<string, string> }): Promise<QueryResult<Row>> {
-      const inlined = inlineParameters(sql, params)
-      if (inlined === undefined) return db.transaction((tx) => tx.query<Row>(sql, params), options)
+      const script = oneCallScript(sql, params, options.settings)
+      if (script === undefined) return db.transaction((tx) => tx.query<Row>(sql, params), options)
       // A failing statement rolls the implicit transaction back by itself: the connection goes
       // back to the pool clean, settings included.
-      const results = (await pool.query(options.settings ? `${setLocalStatement(options.settings)}; ${inlined}` : inlined).catch(translate)) as unknown as pg.QueryResult[] | pg.QueryResult
+      const results = (await pool.query(script).catch(translate)) as unknown as pg.QueryResult[] | pg.QueryResult
       const result = Array.isArray(results) ? results.at(-1)! : results
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length }
     },
