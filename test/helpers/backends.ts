@@ -9,8 +9,11 @@ import { seedPglite } from '../../scripts/lib/pglite-template.ts'
 
 export interface Backend {
   name: 'pglite' | 'postgres'
-  /** A fresh, empty database; `dispose` removes it. */
-  create(): Promise<{ db: Db; url?: string; dataDir: string; dispose(): Promise<void> }>
+  /**
+   * A fresh database, empty or (`migrated`) with every migration applied, as a copy of the
+   * suite's template; `dispose` removes it.
+   */
+  create(options?: { migrated?: boolean }): Promise<{ db: Db; url?: string; dataDir: string; dispose(): Promise<void> }>
 }
 
 export function tempDir(prefix = 'atoms-mcp-test-'): string {
@@ -19,9 +22,9 @@ export function tempDir(prefix = 'atoms-mcp-test-'): string {
 
 const pglite: Backend = {
   name: 'pglite',
-  async create() {
+  async create(options = {}) {
     const dataDir = tempDir()
-    await seedPglite(join(dataDir, 'pgdata'))
+    await seedPglite(join(dataDir, 'pgdata'), options)
     const db = await openPglite(join(dataDir, 'pgdata'))
     return {
       db,
@@ -37,8 +40,10 @@ const pglite: Backend = {
 /** Each call makes its own database on the test server, so test files never share state. */
 const postgres = (serverUrl: string): Backend => ({
   name: 'postgres',
-  async create() {
-    const database = await createDatabase(serverUrl, 'atoms_test')
+  async create(options = {}) {
+    // Without the suite's template (a file run on its own), the caller's migrate does the work.
+    const template = options.migrated ? process.env.TEST_DATABASE_TEMPLATE : undefined
+    const database = await createDatabase(serverUrl, 'atoms_test', template)
     const db = await openPostgres(database.url)
     const dataDir = tempDir()
     return {
@@ -60,9 +65,9 @@ export function backends(): Backend[] {
   return url ? [pglite, postgres(url)] : [pglite]
 }
 
-/** A temporary DATA_DIR holding an empty embedded database, for server processes a test spawns. */
+/** A temporary DATA_DIR holding an embedded database with every migration applied, for server processes a test spawns. */
 export async function seededDataDir(): Promise<string> {
   const dir = tempDir()
-  await seedPglite(join(dir, 'pgdata'))
+  await seedPglite(join(dir, 'pgdata'), { migrated: true })
   return dir
 }

@@ -34,7 +34,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   options: TestServerOptions | ((config: Config) => TestServerOptions) = {},
 ): Promise<TestServer> {
-  const store = await backend.create()
+  const store = await backend.create({ migrated: true })
   await migrate(store.db)
   // The public URL has to name the port, so reserve it first and pass it in.
   const port = await freePort()
