@@ -61,6 +61,12 @@ for (const backend of backends()) {
       t.equal(noPassword.error?.code, 'invalid_credentials', 'a user created without a password cannot sign in with one')
       const noEmail = await admin.auth.admin.createUser({ password: 'x' } as never)
       t.equal(noEmail.error?.message, 'Cannot create a user without either an email or phone')
+
+      // Finding: createUser took `xx:;x@x.x`; GoTrue's format check refuses `:` and `;` in the local part.
+      const badEmail = await admin.auth.admin.createUser({ email: 'xx:;x@x.x', password: 'password123' })
+      t.equal(badEmail.error?.message, 'Unable to validate email address: invalid format', 'createUser checks the email as GoTrue does')
+      t.equal(badEmail.data.user, null)
+      t.equal((await admin.auth.admin.createUser({ email: 'ada@localhost', password: 'password123' })).error, null, 'a one-label host passes, as in GoTrue')
     })
 
     t.test('getUserById and listUsers with GoTrue pagination', async (t) => {
