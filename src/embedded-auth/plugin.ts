@@ -20,6 +20,7 @@ import { serviceRoleMatcher } from './admin-auth.ts'
 import { pageSecurity } from '../http/page-security.ts'
 import { consentPageRoutes, LOCAL_CONSENT_PATH } from './oauth-server/consent-page.ts'
 import { oauthServerRoutes } from './oauth-server/routes.ts'
+import { adminOAuthClientRoutes } from './oauth-server/admin-clients.ts'
 
 export interface EmbeddedAuthOptions {
   config: Config
@@ -72,7 +73,7 @@ export async function embeddedAuth(app: FastifyInstance, { serviceRoleKey, ...op
   await app.register(async (api) => {
     readBodiesAsGoTrue(api, { forms: false })
     validateAsGoTrue(api)
-    for (const routes of [tokenRoutes, userRoutes, userUpdateRoutes, signupRoutes, emailFlowRoutes, disabledFeatureRoutes, adminUserRoutes]) {
+    for (const routes of [tokenRoutes, userRoutes, userUpdateRoutes, signupRoutes, emailFlowRoutes, disabledFeatureRoutes, adminUserRoutes, adminOAuthClientRoutes]) {
       await api.register(routes, { ctx })
     }
   })

@@ -61,6 +61,12 @@ for (const backend of backends()) {
       t.equal(noPassword.error?.code, 'invalid_credentials', 'a user created without a password cannot sign in with one')
       const noEmail = await admin.auth.admin.createUser({ password: 'x' } as never)
       t.equal(noEmail.error?.message, 'Cannot create a user without either an email or phone')
+
+      // Finding: createUser took `xx:;x@x.x`; GoTrue's format check refuses `:` and `;` in the local part.
+      const badEmail = await admin.auth.admin.createUser({ email: 'xx:;x@x.x', password: 'password123' })
+      t.equal(badEmail.error?.message, 'Unable to validate email address: invalid format', 'createUser checks the email as GoTrue does')
+      t.equal(badEmail.data.user, null)
+      t.equal((await admin.auth.admin.createUser({ email: 'ada@localhost', password: 'password123' })).error, null, 'a one-label host passes, as in GoTrue')
     })
 
     t.test('getUserById and listUsers with GoTrue pagination', async (t) => {
@@ -191,6 +197,18 @@ for (const backend of backends()) {
       t.equal(badJson.status, 401, 'the key is checked before the body is read')
       const elsewhere = await adminCall(server, '/generate_link', { method: 'POST', body: '{}' })
       t.equal(elsewhere.status, 401, 'admin routes the embedded auth lacks are behind the key too')
+      // Finding: POST /invite answered 404 to anyone; GoTrue checks the key on it as on /admin.
+      const invite = (token?: string) =>
+        fetch(`${server.config.baseUrl}/auth/v1/invite`, {
+          method: 'POST',
+          headers: { apikey: server.anonKey, 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ email: 'invited@example.com' }),
+        })
+      t.equal((await invite()).status, 401, '/invite is behind the key')
+      t.equal((await invite(session!.access_token)).status, 403)
+      const invited = await admin.auth.admin.inviteUserByEmail('invited@example.com')
+      t.equal(invited.error?.status, 404, 'and with it, not offered')
+      t.equal(invited.error?.code, 'not_found')
       t.equal((await clientFor(server).auth.signInWithPassword({ email: 'evil@example.com', password: '' })).error?.code, 'invalid_credentials', 'nobody was created')
 
       for (const body of ['{"email": 5}', '{"email_confirm": "yes"}', '{"user_metadata": []}', '[]']) {

@@ -54,13 +54,8 @@ export interface RegisteredClient {
 
 /** Registers a client (RFC 7591 as Supabase's OAuth server accepts it). */
 export async function registerClient(db: Queryable, body: Record<string, unknown>, registrationType = 'dynamic'): Promise<RegisteredClient> {
-  if (!Array.isArray(body.redirect_uris) || body.redirect_uris.length === 0) throw validationFailed('redirect_uris is required')
-  if (body.redirect_uris.length > 20) throw validationFailed('at most 20 redirect_uris are accepted')
-  const redirectUris = body.redirect_uris.map((uri, i) => checkUri(uri, `redirect_uris[${i}]`))
-  const grantTypes = body.grant_types === undefined ? GRANT_TYPES : body.grant_types
-  if (!Array.isArray(grantTypes) || grantTypes.length === 0 || grantTypes.some((g) => !GRANT_TYPES.includes(g as string))) {
-    throw validationFailed(`grant_types accepts ${GRANT_TYPES.join(', ')}`)
-  }
+  const redirectUris = checkRedirectUris(body.redirect_uris)
+  const grantTypes = body.grant_types === undefined ? GRANT_TYPES : checkGrantTypes(body.grant_types)
   let method = body.token_endpoint_auth_method as TokenEndpointAuthMethod | undefined
   if (method !== undefined && !AUTH_METHODS.includes(method)) throw validationFailed(`token_endpoint_auth_method accepts ${AUTH_METHODS.join(', ')}`)
   const requestedType = body.client_type
@@ -68,8 +63,7 @@ export async function registerClient(db: Queryable, body: Record<string, unknown
   if (method === undefined) method = requestedType === 'public' ? 'none' : 'client_secret_basic'
   const clientType = method === 'none' ? 'public' : 'confidential'
   if (requestedType !== undefined && requestedType !== clientType) throw validationFailed('client_type does not match token_endpoint_auth_method')
-  const name = body.client_name === undefined || body.client_name === null ? null : String(body.client_name)
-  if (name !== null && name.length > 256) throw validationFailed('client_name is too long')
+  const name = checkName(body.client_name)
 
   const secret = clientType === 'confidential' ? randomBytes(32).toString('base64url') : undefined
   const { rows } = await db.query<OAuthClientRow>(
@@ -79,6 +73,56 @@ export async function registerClient(db: Queryable, body: Record<string, unknown
     [randomUUID(), secret ? hashSecret(secret) : null, clientType, method, redirectUris, grantTypes, name,
       optionalUri(body.client_uri, 'client_uri'), optionalUri(body.logo_uri, 'logo_uri'), registrationType],
   )
+  return { row: rows[0]!, secret }
+}
+
+const UPDATABLE = ['client_name', 'client_uri', 'logo_uri', 'redirect_uris', 'grant_types'] as const
+
+function checkRedirectUris(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw validationFailed('redirect_uris is required')
+  if (value.length > 20) throw validationFailed('at most 20 redirect_uris are accepted')
+  return value.map((uri, i) => checkUri(uri, `redirect_uris[${i}]`))
+}
+
+function checkGrantTypes(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.some((g) => !GRANT_TYPES.includes(g as string))) {
+    throw validationFailed(`grant_types accepts ${GRANT_TYPES.join(', ')}`)
+  }
+  return value as string[]
+}
+
+function checkName(value: unknown): string | null {
+  const name = value === undefined || value === null ? null : String(value)
+  if (name !== null && name.length > 256) throw validationFailed('client_name is too long')
+  return name
+}
+
+/** An administrator's change to a client: only the fields given change, each checked as at registration. */
+export async function updateClient(db: Queryable, client: OAuthClientRow, body: Record<string, unknown>): Promise<OAuthClientRow> {
+  if (!UPDATABLE.some((field) => body[field] !== undefined)) throw validationFailed('No fields provided for update')
+  const next = {
+    client_name: body.client_name === undefined ? client.client_name : checkName(body.client_name),
+    client_uri: body.client_uri === undefined ? client.client_uri : optionalUri(body.client_uri, 'client_uri'),
+    logo_uri: body.logo_uri === undefined ? client.logo_uri : optionalUri(body.logo_uri, 'logo_uri'),
+    redirect_uris: body.redirect_uris === undefined ? client.redirect_uris : checkRedirectUris(body.redirect_uris),
+    grant_types: body.grant_types === undefined ? client.grant_types : checkGrantTypes(body.grant_types),
+  }
+  const { rows } = await db.query<OAuthClientRow>(
+    `update embedded_auth.oauth_clients set client_name = $2, client_uri = $3, logo_uri = $4, redirect_uris = $5, grant_types = $6, updated_at = now()
+     where id = $1 returning *`,
+    [client.id, next.client_name, next.client_uri, next.logo_uri, next.redirect_uris, next.grant_types],
+  )
+  return rows[0]!
+}
+
+/** A new secret for a confidential client; the old one stops working at once. */
+export async function regenerateSecret(db: Queryable, client: OAuthClientRow): Promise<RegisteredClient> {
+  if (client.client_type !== 'confidential') throw validationFailed('Cannot regenerate secret for public client')
+  const secret = randomBytes(32).toString('base64url')
+  const { rows } = await db.query<OAuthClientRow>('update embedded_auth.oauth_clients set client_secret_hash = $2, updated_at = now() where id = $1 returning *', [
+    client.id,
+    hashSecret(secret),
+  ])
   return { row: rows[0]!, secret }
 }
 

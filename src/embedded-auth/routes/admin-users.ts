@@ -240,10 +240,13 @@ export async function adminUserRoutes(app: FastifyInstance, { ctx }: { ctx: Auth
     return {}
   })
 
-  // Admin routes the embedded auth does not have: still behind the key, as in GoTrue.
-  app.all('/admin/*', async () => {
+  // Admin routes the embedded auth does not have: still behind the key, as in GoTrue, where
+  // /invite sits behind the same check as /admin.
+  const notOffered = async () => {
     throw new GoTrueError(404, 'not_found', 'Not Found')
-  })
+  }
+  app.all('/admin/*', notOffered)
+  app.post('/invite', notOffered)
 
   // The embedded auth has no MFA, so a user's factors are always none.
   app.get('/admin/users/:user_id/factors', { schema: { params: userIdParams } }, async (request) => {
