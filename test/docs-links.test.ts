@@ -2,6 +2,7 @@ import t from 'tap'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { LEGACY_ALIASES, loadConfig } from '../src/config.ts'
 
 // README.md and docs/ link to each other and to the tree; a moved heading or file must fail here,
 // not in a reader's browser.
@@ -71,19 +72,75 @@ t.test('every relative link and anchor in README.md and docs/*.md resolves', asy
   t.ok(checked > 20, `links were found (${checked})`)
 })
 
-/** The variables src/config.ts's env-schema reads, from its source (the schema is not exported). */
-function schemaVariables(): string[] {
+/** The variables src/config.ts's env-schema reads, with the default it gives (undefined: none), from its source (the schema is not exported). */
+function schemaDefaults(): Map<string, string | undefined> {
   const source = readFileSync(join(ROOT, 'src/config.ts'), 'utf8')
   const start = source.indexOf('const schema = {')
   const block = source.slice(start, source.indexOf('} as const', start))
-  return [...block.matchAll(/^ {4}([A-Z][A-Z0-9_]*): \{/gm)].map((match) => match[1]!)
+  return new Map(
+    [...block.matchAll(/^ {4}([A-Z][A-Z0-9_]*): \{(.*)\},?$/gm)].map((match) => {
+      const given = /\bdefault: (?:'([^']*)'|(true|false|\d+))/.exec(match[2]!)
+      return [match[1]!, given ? (given[1] ?? given[2]) : undefined] as const
+    }),
+  )
 }
 
+/** Rows `| \`NAME\` | default | …` of a markdown file's tables: the name and the second cell as written. */
+function variableRows(markdown: string): Array<[string, string]> {
+  return [...prose(markdown).matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| ([^|]*) \|/gm)].map((match) => [match[1]!, match[2]!.trim()])
+}
+
+/** How docs/configuration.md writes a schema default: unset (none), empty, or the value in backticks. */
+const written = (value: string | undefined) => (value === undefined ? 'unset' : value === '' ? 'empty' : `\`${value}\``)
+
 t.test('every variable src/config.ts reads is in docs/configuration.md, and .env.example names exactly those', async (t) => {
-  const variables = schemaVariables()
+  const defaults = schemaDefaults()
+  const variables = [...defaults.keys()]
   t.ok(variables.length > 40 && variables.includes('AUTH_MODE') && variables.includes('OAUTH_ACCESS_TOKEN_LIFETIME'), 'the schema was read')
+  t.equal(defaults.get('PORT'), '8000', 'a default is read from the schema')
   const configuration = readFileSync(join(DOCS, 'configuration.md'), 'utf8')
   for (const name of variables) t.ok(configuration.includes(`\`${name}\``), `${name} is in docs/configuration.md`)
   const example = new Set([...readFileSync(join(ROOT, '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!))
   t.same([...example].sort(), [...variables].sort(), '.env.example assigns each variable of the schema, and no other')
+})
+
+t.test('docs/configuration.md: one table row per variable of the schema, with the default the schema gives', async (t) => {
+  const defaults = schemaDefaults()
+  const rows = variableRows(readFileSync(join(DOCS, 'configuration.md'), 'utf8'))
+  t.same(rows.map(([name]) => name).sort(), [...defaults.keys()].sort(), 'the table names each variable once, and no other')
+  for (const [name, cell] of rows) t.equal(cell, written(defaults.get(name)), `${name}: the default the schema gives`)
+})
+
+t.test('a default written as one literal in any docs table is the one the schema gives', async (t) => {
+  const defaults = schemaDefaults()
+  let compared = 0
+  for (const file of FILES) {
+    for (const [name, cell] of variableRows(readFileSync(file, 'utf8'))) {
+      const literal = /^`([^`$]*)`$/.exec(cell)
+      // Derived defaults (`$SUPABASE_URL/…`, `http://HOST:PORT`) and prose are not the schema's to check.
+      if (!literal || !defaults.has(name) || defaults.get(name) === undefined) continue
+      compared++
+      t.equal(literal[1], defaults.get(name), `${relative(ROOT, file)}: ${name}`)
+    }
+  }
+  t.ok(compared > 40, `defaults were compared (${compared})`)
+})
+
+t.test('.env.example copied to .env changes nothing: every value it assigns is the default', async (t) => {
+  t.same(loadConfig({}, { envFile: join(ROOT, '.env.example') }), loadConfig({}, {}))
+})
+
+t.test('the names of the earlier server that are still read are in docs/', async (t) => {
+  const docs = FILES.map((file) => readFileSync(file, 'utf8')).join('\n')
+  for (const legacy of Object.values(LEGACY_ALIASES)) t.ok(docs.includes(`\`${legacy}\``), `${legacy} is named`)
+})
+
+t.test('README.md is short, and its first screen has the run command, a client connection and every docs/ file', async (t) => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')
+  t.ok(readme.length <= 210, `README.md has ${readme.length} lines`)
+  const firstScreen = readme.slice(0, 40).join('\n')
+  t.match(firstScreen, /^npm start\b/m, 'the run command')
+  t.match(firstScreen, /claude mcp add --transport http atoms http:\/\/localhost:8000\/mcp/, 'a client connection')
+  const linked = new Set(linksOf(firstScreen).map((link) => link.split('#')[0]))
+  for (const name of readdirSync(DOCS).filter((file) => file.endsWith('.md'))) t.ok(linked.has(`docs/${name}`), `docs/${name} is linked`)
 })
