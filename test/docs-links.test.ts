@@ -144,3 +144,29 @@ t.test('README.md is short, and its first screen has the run command, a client c
   const linked = new Set(linksOf(firstScreen).map((link) => link.split('#')[0]))
   for (const name of readdirSync(DOCS).filter((file) => file.endsWith('.md'))) t.ok(linked.has(`docs/${name}`), `docs/${name} is linked`)
 })
+
+/** Whether a tree path named in the docs exists; a `*` in its last part stands for any text. */
+function pathExists(path: string): boolean {
+  const full = join(ROOT, path)
+  if (!path.includes('*')) return existsSync(full)
+  const pattern = new RegExp(`^${path.split('/').pop()!.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`)
+  return existsSync(dirname(full)) && readdirSync(dirname(full)).some((name) => pattern.test(name))
+}
+
+t.test('the source files, folders and migrations the docs name exist', async (t) => {
+  let checked = 0
+  for (const file of FILES) {
+    const markdown = readFileSync(file, 'utf8')
+    const named = [
+      ...[...markdown.matchAll(/`((?:src|test|scripts|\.ci)\/[^`\s]*)`/g)].map((match) => match[1]!),
+      // The layout block: one path at the start of each line.
+      ...[...markdown.matchAll(/^((?:src|test|scripts)\/[^\s,]*)/gm)].map((match) => match[1]!),
+      ...[...markdown.matchAll(/`(\d{4}_[a-z0-9_]+\.sql)`/g)].map((match) => `src/db/migrations/${match[1]!}`),
+    ]
+    for (const path of named) {
+      checked++
+      t.ok(pathExists(path), `${relative(ROOT, file)}: ${path} exists`)
+    }
+  }
+  t.ok(checked > 20, `paths were found (${checked})`)
+})
