@@ -170,3 +170,16 @@ t.test('the source files, folders and migrations the docs name exist', async (t)
   }
   t.ok(checked > 20, `paths were found (${checked})`)
 })
+
+t.test('no mermaid diagram holds a semicolon, which mermaid reads as the end of a statement', async (t) => {
+  let diagrams = 0
+  for (const file of FILES) {
+    for (const [, body] of readFileSync(file, 'utf8').matchAll(/^```mermaid\n([\s\S]*?)^```/gm)) {
+      diagrams++
+      body!.split('\n').forEach((line, index) => {
+        if (line.includes(';')) t.fail(`${relative(ROOT, file)}: a diagram's line ${index + 1} has a semicolon: ${line.trim()}`)
+      })
+    }
+  }
+  t.ok(diagrams >= 8, `diagrams were read (${diagrams})`)
+})
