@@ -140,6 +140,7 @@ t.test('README.md is short, and its first screen has the run command, a client c
   t.ok(readme.length <= 210, `README.md has ${readme.length} lines`)
   const firstScreen = readme.slice(0, 40).join('\n')
   t.match(firstScreen, /^npm start\b/m, 'the run command')
+  t.match(firstScreen, /^npm test\b/m, 'the test command .ci/run calls')
   t.match(firstScreen, /claude mcp add --transport http atoms http:\/\/localhost:8000\/mcp/, 'a client connection')
   const linked = new Set(linksOf(firstScreen).map((link) => link.split('#')[0]))
   for (const name of readdirSync(DOCS).filter((file) => file.endsWith('.md'))) t.ok(linked.has(`docs/${name}`), `docs/${name} is linked`)
