@@ -2,7 +2,9 @@ import t from 'tap'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
 import { LEGACY_ALIASES, loadConfig } from '../src/config.ts'
+import { TOOLS } from '../src/mcp/tools/index.ts'
 
 // README.md and docs/ link to each other and to the tree; a moved heading or file must fail here,
 // not in a reader's browser.
@@ -184,4 +186,16 @@ t.test('no mermaid diagram holds a semicolon, nor a sequence diagram a #: mermai
     }
   }
   t.ok(diagrams >= 8, `diagrams were read (${diagrams})`)
+})
+
+t.test("README.md's tools table names each tool the server serves, with its operations, entity types and link kinds", async (t) => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const rows = new Map([...readme.matchAll(/^\| `([a-z_]+)` \| (.*) \|$/gm)].map((match) => [match[1]!, match[2]!]))
+  t.same([...rows.keys()].filter((name) => name.endsWith('_tool') || TOOLS.some((tool) => tool.name === name)).sort(), TOOLS.map((tool) => tool.name).sort(), 'one row per tool')
+  for (const tool of TOOLS) {
+    const properties: Record<string, { enum?: string[] }> = (z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as any).properties ?? {}
+    for (const field of ['operation', 'entity_type', 'kind']) {
+      for (const value of properties[field]?.enum ?? []) t.ok(rows.get(tool.name)?.includes(`\`${value}\``), `${tool.name}: ${field} ${value}`)
+    }
+  }
 })
