@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { LEGACY_ALIASES, loadConfig } from '../src/config.ts'
+import { READ_OPERATIONS } from '../src/mcp/tool-scopes.ts'
 import { TOOLS } from '../src/mcp/tools/index.ts'
 
 // README.md and docs/ link to each other and to the tree; a moved heading or file must fail here,
@@ -188,6 +189,10 @@ t.test('no mermaid diagram holds a semicolon, nor a sequence diagram a #: mermai
   t.ok(diagrams >= 8, `diagrams were read (${diagrams})`)
 })
 
+/** The operations each tool's input schema accepts (none for a tool without an `operation`). */
+const operationsOf = (tool: (typeof TOOLS)[number]): string[] =>
+  (z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as any).properties?.operation?.enum ?? []
+
 t.test("README.md's tools table names each tool the server serves, with its operations, entity types and link kinds", async (t) => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
   const rows = new Map([...readme.matchAll(/^\| `([a-z_]+)` \| (.*) \|$/gm)].map((match) => [match[1]!, match[2]!]))
@@ -196,6 +201,29 @@ t.test("README.md's tools table names each tool the server serves, with its oper
     const properties: Record<string, { enum?: string[] }> = (z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as any).properties ?? {}
     for (const field of ['operation', 'entity_type', 'kind']) {
       for (const value of properties[field]?.enum ?? []) t.ok(rows.get(tool.name)?.includes(`\`${value}\``), `${tool.name}: ${field} ${value}`)
+    }
+  }
+})
+
+t.test("docs/oauth.md's scopes table gives each operation the scope the server asks for it", async (t) => {
+  const oauth = readFileSync(join(DOCS, 'oauth.md'), 'utf8')
+  /** `tool` op, op; `tool`; … as a map from tool to the operations written after it. */
+  const cell = (scope: string) => {
+    const text = new RegExp(`^\\| \`${scope}\` \\| (.*) \\|$`, 'm').exec(oauth)?.[1] ?? ''
+    return new Map([...text.matchAll(/`([a-z_]+)`([^;`]*)/g)].map((match) => [match[1]!, match[2]!.split(',').map((word) => word.trim()).filter(Boolean)]))
+  }
+  const read = cell('atoms:read')
+  const write = cell('atoms:write')
+  t.ok(read.size >= 5 && write.size >= 3, 'the table was read')
+  for (const tool of TOOLS) {
+    const reads = READ_OPERATIONS[tool.name]
+    if (reads === 'all' || reads === undefined) {
+      t.same(read.get(tool.name), [], `${tool.name}: atoms:read, whatever it is asked`)
+      continue
+    }
+    for (const operation of operationsOf(tool)) {
+      const [needs, other] = reads.includes(operation) ? [read, write] : [write, read]
+      t.ok(needs.get(tool.name)?.includes(operation) && !other.get(tool.name)?.includes(operation), `${tool.name} ${operation}: ${needs === read ? 'atoms:read' : 'atoms:write'}`)
     }
   }
 })
