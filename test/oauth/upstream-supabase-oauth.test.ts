@@ -65,7 +65,7 @@ for (const backend of backends()) {
     t.ok(provider.pendingCode)
     t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
     const first = provider.stored!
-    t.equal((await sessionUser(supabase, first.access_token)).id, userId, 'the access token is a Supabase JWT of that user')
+    t.equal((await sessionUser(supabase, first.access_token)).id, userId, 'the access token (ours) stands for a live Supabase session of that user')
 
     const me = await whoamiWith(provider, serverUrl)
     t.same([me.id, me.email, me.mode], [userId, 'sam@example.com', 'oauth'], 'whoami over /mcp names the user')
