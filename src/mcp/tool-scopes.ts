@@ -14,7 +14,7 @@ const WRITE = ['atoms:read', 'atoms:write'] as const
 export const READ_OPERATIONS: Record<string, readonly string[] | 'all'> = {
   entity_tool: ['read', 'list', 'search'],
   relationship_tool: ['list'],
-  workspace_tool: ['list_organizations', 'get_context'],
+  workspace_tool: ['list_organizations', 'get_context', 'list_invitations'],
   whoami: 'all',
   get_api_usage: 'all',
 }

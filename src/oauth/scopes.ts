@@ -19,8 +19,8 @@ export const AUTHORIZATION_SCOPES = [...SUPPORTED_SCOPES, 'offline_access'] as c
 
 /** The consent page's words for each scope. */
 export const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  'atoms:read': 'see your organizations, projects, documents, requirements, tests and their links',
-  'atoms:write': 'create, change and delete them, link them, manage members and set your active project',
+  'atoms:read': 'see your organizations, projects, documents, requirements, tests, their links and the invitations sent to you',
+  'atoms:write': 'create, change and delete them, link them, manage members, answer invitations and set your active project',
   openid: 'know your user id',
   email: 'know your email address',
   profile: 'know your user id',
