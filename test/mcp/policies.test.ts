@@ -1,7 +1,7 @@
 import t from 'tap'
 import { backends } from '../helpers/backends.ts'
-import { aliceAndBob, ok, type TestUser } from '../helpers/mcp.ts'
-import { sqlAs } from '../helpers/sql-as.ts'
+import { aliceAndBob, ok, signUp, type TestUser } from '../helpers/mcp.ts'
+import { sqlAs, type SqlAs } from '../helpers/sql-as.ts'
 
 /**
  * The policies hold for any statement a signed-in user could send (through PostgREST on a
@@ -106,6 +106,40 @@ for (const backend of backends()) {
         await asAlice("update atoms.organization_members set role = 'admin' where organization_id = $1 and user_id = $2", [org.id, bob.id])
         await t.rejects(promote(), { code: '42501' }, 'so once demoted he cannot take the role back with it')
         t.equal(await roleIn(org.id, bob), 'admin')
+      })
+
+      t.test('an invitation goes with its inviter\'s right to make it, so a manager about to be removed cannot leave one behind', async (t) => {
+        const carol = await signUp(server, 'carol@example.com')
+        const asCarol = as(carol)
+        const accept = () => asCarol('select atoms.accept_invitation($1) as role', [org.id]).then((result) => result.rows[0]!.role, (error) => error.code)
+        const pending = async () => (await server.db.query('select email, role from atoms.invitations where organization_id = $1 order by email', [org.id])).rows
+        const invite = (as: SqlAs, role: string) => as('insert into atoms.invitations (organization_id, email, role) values ($1, $2, $3)', [org.id, carol.email, role])
+        const remove = (user: TestUser) => server.db.query('delete from atoms.organization_members where organization_id = $1 and user_id = $2', [org.id, user.id])
+        t.teardown(async () => {
+          await remove(bob)
+          await remove(carol)
+        })
+
+        await member(org.id, bob, 'admin')
+        await invite(asBob, 'admin')
+        await asAlice('delete from atoms.organization_members where organization_id = $1 and user_id = $2', [org.id, bob.id])
+        t.same(await pending(), [], 'removing an admin withdraws his invitations')
+        t.equal(await accept(), 'P0002', 'so his second account cannot bring him back')
+
+        await member(org.id, bob, 'admin')
+        await invite(asBob, 'member')
+        await asAlice("update atoms.organization_members set role = 'viewer' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        t.same(await pending(), [], 'and so does demoting him below admin')
+        await remove(bob)
+
+        await member(org.id, bob, 'owner')
+        await invite(asBob, 'owner')
+        await asAlice("update atoms.organization_members set role = 'admin' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        t.same(await pending(), [], 'an owner demoted to admin loses his owner invitations')
+        await invite(asBob, 'member')
+        await asAlice("update atoms.organization_members set role = 'admin' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        t.same(await pending(), [{ email: carol.email, role: 'member' }], 'while an admin keeps the invitations an admin may make')
+        t.equal(await accept(), 'member', 'and they are accepted as before')
       })
 
       t.test('created_by names whoever made the row', async (t) => {
