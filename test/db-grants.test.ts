@@ -41,6 +41,8 @@ const EXPECTED = [
   'function atoms.keep_project_organization() invoker anon=- authenticated=- public=-',
   'function atoms.keep_relationship_ends() invoker anon=- authenticated=- public=-',
   'function atoms.stamp_creator() invoker anon=- authenticated=- public=-',
+  'function atoms.use_owner_invitation() definer anon=- authenticated=- public=-',
+  'function atoms.withdraw_invitations_of_former_managers() definer anon=- authenticated=- public=-',
   'schema atoms anon=- authenticated=USAGE public=-',
 ].sort()
 

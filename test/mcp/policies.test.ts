@@ -1,7 +1,7 @@
 import t from 'tap'
 import { backends } from '../helpers/backends.ts'
-import { aliceAndBob, ok, type TestUser } from '../helpers/mcp.ts'
-import { sqlAs } from '../helpers/sql-as.ts'
+import { aliceAndBob, ok, signUp, type TestUser } from '../helpers/mcp.ts'
+import { sqlAs, type SqlAs } from '../helpers/sql-as.ts'
 
 /**
  * The policies hold for any statement a signed-in user could send (through PostgREST on a
@@ -94,11 +94,63 @@ for (const backend of backends()) {
         t.equal((await asAlice('select atoms.entity_organization($1, $2) as org', ['document', doc.id])).rows[0]!.org, org.id, 'it still answers for one\'s own')
       })
 
+      t.test('an owner invitation makes its invitee owner once, whichever statement takes it up', async (t) => {
+        await member(org.id, bob, 'admin')
+        t.teardown(() => server.db.query('delete from atoms.organization_members where organization_id = $1 and user_id = $2', [org.id, bob.id]))
+        await asAlice("insert into atoms.invitations (organization_id, email, role) values ($1, $2, 'owner')", [org.id, bob.email])
+        const promote = () => asBob("update atoms.organization_members set role = 'owner' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        await promote()
+        t.equal(await roleIn(org.id, bob), 'owner', 'an admin invited as owner takes the role up with a plain update')
+        const left = await server.db.query('select count(*)::int as n from atoms.invitations where organization_id = $1', [org.id])
+        t.equal(left.rows[0]!.n, 0, 'which uses the invitation up')
+        await asAlice("update atoms.organization_members set role = 'admin' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        await t.rejects(promote(), { code: '42501' }, 'so once demoted he cannot take the role back with it')
+        t.equal(await roleIn(org.id, bob), 'admin')
+      })
+
+      t.test('an invitation goes with its inviter\'s right to make it, so a manager about to be removed cannot leave one behind', async (t) => {
+        const carol = await signUp(server, 'carol@example.com')
+        const asCarol = as(carol)
+        const accept = () => asCarol('select atoms.accept_invitation($1) as role', [org.id]).then((result) => result.rows[0]!.role, (error) => error.code)
+        const pending = async () => (await server.db.query('select email, role from atoms.invitations where organization_id = $1 order by email', [org.id])).rows
+        const invite = (as: SqlAs, role: string) => as('insert into atoms.invitations (organization_id, email, role) values ($1, $2, $3)', [org.id, carol.email, role])
+        const remove = (user: TestUser) => server.db.query('delete from atoms.organization_members where organization_id = $1 and user_id = $2', [org.id, user.id])
+        t.teardown(async () => {
+          await remove(bob)
+          await remove(carol)
+        })
+
+        await member(org.id, bob, 'admin')
+        await invite(asBob, 'admin')
+        await asAlice('delete from atoms.organization_members where organization_id = $1 and user_id = $2', [org.id, bob.id])
+        t.same(await pending(), [], 'removing an admin withdraws his invitations')
+        t.equal(await accept(), 'P0002', 'so his second account cannot bring him back')
+
+        await member(org.id, bob, 'admin')
+        await invite(asBob, 'member')
+        await asAlice("update atoms.organization_members set role = 'viewer' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        t.same(await pending(), [], 'and so does demoting him below admin')
+        await remove(bob)
+
+        await member(org.id, bob, 'owner')
+        await invite(asBob, 'owner')
+        await asAlice("update atoms.organization_members set role = 'admin' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        t.same(await pending(), [], 'an owner demoted to admin loses his owner invitations')
+        await invite(asBob, 'member')
+        await asAlice("update atoms.organization_members set role = 'admin' where organization_id = $1 and user_id = $2", [org.id, bob.id])
+        t.same(await pending(), [{ email: carol.email, role: 'member' }], 'while an admin keeps the invitations an admin may make')
+        t.equal(await accept(), 'member', 'and they are accepted as before')
+      })
+
       t.test('created_by names whoever made the row', async (t) => {
         await asAlice('update atoms.organization_members set created_by = $3 where organization_id = $1 and user_id = $2', [org.id, alice.id, bob.id])
         t.equal((await server.db.query('select created_by from atoms.organization_members where organization_id = $1 and user_id = $2', [org.id, alice.id])).rows[0]!.created_by, alice.id, 'a membership keeps its creator')
         const made = await asAlice("insert into atoms.projects (organization_id, name, created_by) values ($1, 'forged', $2) returning created_by", [org.id, bob.id])
         t.equal(made.rows[0]!.created_by, alice.id, 'a new row records its real creator')
+        const invited = await asAlice("insert into atoms.invitations (organization_id, email, role, created_by) values ($1, 'forged@example.com', 'viewer', $2) returning created_by", [org.id, bob.id])
+        t.equal(invited.rows[0]!.created_by, alice.id, 'an invitation names its real inviter')
+        const changed = await asAlice("update atoms.invitations set created_by = $2 where organization_id = $1 and email = 'forged@example.com' returning created_by", [org.id, bob.id])
+        t.same(changed.rows.map((row) => row.created_by), [alice.id], 'even when changed')
       })
 
       t.test('a saved context cannot probe which ids exist', async (t) => {
