@@ -138,6 +138,19 @@ for (const backend of backends()) {
     t.match(errorRedirect.headers.get('location'), /error=invalid_request/, 'missing PKCE goes back to the client as an error')
     const unknownClient = await fetch(`${auth}/oauth/authorize?client_id=00000000-0000-4000-8000-000000000000&response_type=code`, { redirect: 'manual' })
     t.equal(unknownClient.status, 400, 'an unknown client is never redirected')
+
+    t.test('finding 7 at the embedded OAuth server: a client that never redeemed a code is no open redirect', async (t) => {
+      const fresh = await (await fetch(`${auth}/oauth/clients/register`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://evil.example/l'], token_endpoint_auth_method: 'none' }),
+      })).json()
+      const attempts: Record<string, string>[] = [{ response_type: 'x' }, { response_type: 'code' }, { response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', scope: 'admin' }]
+      for (const params of attempts) {
+        const response = await fetch(`${auth}/oauth/authorize?${new URLSearchParams({ client_id: fresh.client_id, ...params })}`, { redirect: 'manual' })
+        t.equal(response.status, 400, JSON.stringify(params))
+        t.equal(response.headers.get('location'), null, 'no redirect')
+        t.equal((await response.json()).error_code, 'validation_failed')
+      }
+    })
   })
 
   t.test(`embedded OAuth server switched off on ${backend.name}`, async (t) => {

@@ -94,6 +94,10 @@ export async function oauthServerRoutes(app: FastifyInstance, { ctx }: { ctx: Au
 
       const state = str(query.state)
       const fail = (error: string, description: string) => {
+        // Anybody may register a client naming any site: until one of its codes has been
+        // redeemed, its redirect URI is not known to be its own, and an error sent there
+        // would make this server an open redirector (RFC 9700 §4.11.2).
+        if (!client.proven_at) throw validationFailed(`${error}: ${description}`)
         const url = new URL(redirectUri)
         url.searchParams.set('error', error)
         url.searchParams.set('error_description', description)
