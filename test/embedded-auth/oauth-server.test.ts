@@ -172,6 +172,39 @@ for (const backend of backends()) {
     t.equal(asAnon.error?.status, 403, 'only the service-role key manages clients')
     const asUser = await fetch(`${auth}/admin/oauth/clients`, { method: 'POST', headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT] }) })
     t.equal(asUser.status, 403, "a user's token cannot register a client there")
+    t.test('finding 7 at the embedded OAuth server: a client that never redeemed a code is no open redirect', async (t) => {
+      const fresh = await (await fetch(`${auth}/oauth/clients/register`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['https://evil.example/l'], token_endpoint_auth_method: 'none' }),
+      })).json()
+      const attempts: Record<string, string>[] = [{ response_type: 'x' }, { response_type: 'code' }, { response_type: 'code', code_challenge: pkce().challenge, code_challenge_method: 'S256', scope: 'admin' }]
+      for (const params of attempts) {
+        const response = await fetch(`${auth}/oauth/authorize?${new URLSearchParams({ client_id: fresh.client_id, ...params })}`, { redirect: 'manual' })
+        t.equal(response.status, 400, JSON.stringify(params))
+        t.equal(response.headers.get('location'), null, 'no redirect')
+        t.equal((await response.json()).error_code, 'validation_failed')
+      }
+    })
+
+    t.test('finding 4 at the embedded OAuth server: registrations are limited per address like /register', async (t) => {
+      const perHour = server.config.oauth.registrationsPerHour
+      const statuses: number[] = []
+      // Four registration requests above (one refused, which counts too); the rest of the
+      // hour's budget, then one more.
+      const before = 4
+      for (let i = 0; i <= perHour - before; i++) {
+        const response = await fetch(`${auth}/oauth/clients/register`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
+        })
+        statuses.push(response.status)
+        if (response.status === 429) {
+          t.ok(Number(response.headers.get('retry-after')) > 0, 'with Retry-After')
+          t.equal((await response.json()).error_code, 'over_request_rate_limit')
+          break
+        }
+      }
+      t.equal(statuses.filter((status) => status === 201).length + before, perHour, `${perHour} registrations an hour from one address`)
+      t.equal(statuses.at(-1), 429, 'the next is refused')
+    })
   })
 
   t.test(`embedded OAuth server switched off on ${backend.name}`, async (t) => {

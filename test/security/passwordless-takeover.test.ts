@@ -58,6 +58,14 @@ t.test('finding 1: with the stand-in enabled, an existing account is never taken
   t.same(identities.rows.map((row) => row.provider), ['email'], "no GitHub identity was added to the victim's account")
   const sessions = await server.db.query('select 1 from embedded_auth.sessions where user_id = $1', [victim.user.id])
   t.equal(sessions.rows.length, 1, 'the only session is the one of the sign-up')
+
+  // A proxy on this machine that the server was not told about (TRUST_PROXY unset): every
+  // request it passes on comes from loopback, but carries the headers it adds.
+  const page = `${server.config.baseUrl}/auth/v1/local-provider/authorize?${new URLSearchParams({ provider: 'github', state: 'x', redirect_uri: `${server.config.baseUrl}/auth/v1/callback` })}`
+  t.equal((await fetch(page)).status, 200, 'a browser on this machine gets the page')
+  for (const [name, value] of [['x-forwarded-for', '203.0.113.7'], ['forwarded', 'for=203.0.113.7'], ['x-real-ip', '203.0.113.7'], ['x-forwarded-host', 'atoms.example']]) {
+    t.equal((await fetch(page, { headers: { [name!]: value! } })).status, 403, `a request forwarded by a proxy (${name}) does not`)
+  }
 })
 
 t.test('finding 1: the stand-in answers only on loopback', async (t) => {

@@ -67,3 +67,12 @@ t.test('the checker finds the pattern of the email check that froze the server',
   const diagnostics = await check('^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$', '')
   t.equal(diagnostics.status, 'vulnerable', 'the old email pattern is vulnerable')
 })
+
+t.test("input checked by a library's pattern is length-checked first: the workspace tool's email", async (t) => {
+  const { workspaceTool } = await import('../../src/mcp/tools/workspace-tool.ts')
+  const organization_id = '00000000-0000-4000-8000-000000000000'
+  const long = workspaceTool.input.safeParse({ operation: 'add_member', organization_id, email: `a@${'a.'.repeat(40 * 1024)}!` })
+  t.same(long.error?.issues.map((issue) => issue.code), ['too_big'], 'refused for its length; the email pattern never ran')
+  t.ok(workspaceTool.input.safeParse({ operation: 'add_member', organization_id, email: 'ada@example.com' }).success, 'an address passes')
+  t.same(workspaceTool.input.safeParse({ operation: 'add_member', organization_id, email: 'ada' }).error?.issues.map((issue) => issue.code), ['invalid_format'])
+})

@@ -106,5 +106,6 @@ export async function redeemCode(
   if (!input.codeVerifier) throw new OAuthServerError('invalid_request', 'code_verifier is required')
   if (!pkceMatches(input.codeVerifier, authorization.code_challenge, authorization.code_challenge_method)) throw invalid('PKCE verification failed')
   await tx.query("update embedded_auth.oauth_authorizations set status = 'used', code_hash = null where id = $1", [authorization.id])
+  await tx.query('update embedded_auth.oauth_clients set proven_at = now() where id = $1 and proven_at is null', [authorization.client_id])
   return authorization
 }

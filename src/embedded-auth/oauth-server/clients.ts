@@ -17,6 +17,8 @@ export interface OAuthClientRow {
   client_uri: string | null
   logo_uri: string | null
   registration_type: string
+  /** When it first redeemed a code; until then its errors are not sent to its redirect URI. */
+  proven_at: Date | null
   created_at: Date
   updated_at: Date
 }

@@ -3,7 +3,7 @@ import type { Config } from '../../config.ts'
 import { SignJWT } from 'jose'
 import { authenticateUser } from '../authenticate.ts'
 import type { AuthContext } from '../context.ts'
-import { GoTrueError, validationFailed } from '../errors.ts'
+import { GoTrueError, OverRequestRateLimitError, validationFailed } from '../errors.ts'
 import { createSession, issueRefreshToken, rotateRefreshToken } from '../sessions.ts'
 import { signAccessToken } from '../tokens.ts'
 import { findUserById, isBanned, withIdentities, type UserRow, type UserWithIdentities } from '../users.ts'
@@ -78,8 +78,18 @@ export async function oauthServerRoutes(app: FastifyInstance, { ctx }: { ctx: Au
       if (!settings.enabled) throw disabled()
     })
 
+    // Registrations per client address, under the limit /register of the oauth mode keeps
+    // (OAUTH_REGISTRATIONS_PER_HOUR, 0 for none), in the store of the password-attempt limits.
+    const perHour = ctx.config.oauth.registrationsPerHour
+    const registrationCount = perHour > 0
+      ? app.createRateLimit({ max: perHour, timeWindow: 3_600_000, keyGenerator: (request) => `embedded-oauth-registration:${request.ip}` })
+      : undefined
+
     oauth.post('/oauth/clients/register', { schema: { body: { type: 'object' } } }, async (request, reply) => {
       if (!settings.allowDynamicRegistration) throw registrationDisabled()
+      // A store that fails lets the registration through, as the password-attempt limit does.
+      const verdict = await registrationCount?.(request).catch(() => undefined)
+      if (verdict && !verdict.isAllowed && verdict.isExceeded) throw new OverRequestRateLimitError(Math.max(1, verdict.ttlInSeconds))
       const { row, secret } = await registerClient(ctx.db, request.body as Record<string, unknown>)
       return reply.code(201).send(clientJson(row, secret))
     })
@@ -94,6 +104,10 @@ export async function oauthServerRoutes(app: FastifyInstance, { ctx }: { ctx: Au
 
       const state = str(query.state)
       const fail = (error: string, description: string) => {
+        // Anybody may register a client naming any site: until one of its codes has been
+        // redeemed, its redirect URI is not known to be its own, and an error sent there
+        // would make this server an open redirector (RFC 9700 §4.11.2).
+        if (!client.proven_at) throw validationFailed(`${error}: ${description}`)
         const url = new URL(redirectUri)
         url.searchParams.set('error', error)
         url.searchParams.set('error_description', description)

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { asUser } from '../../db/as-user.ts'
+import { EMAIL_MAX_LENGTH } from '../../embedded-auth/email.ts'
 import { MEMBER_ROLES } from '../../entities/entity-types.ts'
 import { acceptInvitation, addMember, declineInvitation, getContext, listInvitations, listOrganizations, removeMember, setContext } from '../../entities/workspace-store.ts'
 import { defineTool } from '../tool-registry.ts'
@@ -16,7 +17,9 @@ const input = z
     organization_id: z.uuid().optional().describe('set_context: the organization to make active; add_member, remove_member, accept_invitation and decline_invitation: the organization.'),
     project_id: z.uuid().optional().describe('set_context: the project to make active (its organization becomes active too).'),
     user_id: z.uuid().optional().describe('add_member: the member whose role changes; remove_member: the member to remove.'),
-    email: z.email().optional().describe('add_member: the address to invite (the invitee accepts with accept_invitation once signed in with it); remove_member: the member, or the invitation to withdraw.'),
+    // Length first, and the format check only within it: zod's email pattern takes hundreds of
+    // milliseconds over a body-sized string.
+    email: z.string().check(z.maxLength(EMAIL_MAX_LENGTH, { abort: true }), z.email()).optional().describe('add_member: the address to invite (the invitee accepts with accept_invitation once signed in with it); remove_member: the member, or the invitation to withdraw.'),
     role: z.enum(MEMBER_ROLES).optional().describe('add_member: owner | admin | member | viewer; default member.'),
   })
   .superRefine((value, ctx) => {
