@@ -27,8 +27,10 @@ for (const backend of backends()) {
     const output = tempDir('atoms-mcp-conformance-')
     t.teardown(() => rmSync(output, { recursive: true, force: true }))
 
+    // `--client-id=…` in one argument: a random id may begin with a dash, and one beginning
+    // with `-V` would otherwise be read as the CLI's version flag.
     const child = spawn(process.execPath, [
-      CONFORMANCE_CLI, 'authorization', '--url', base, '--client-id', client.client_id, '--resource', `${base}/mcp`, '-p', String(port), '-o', output, '--spec-version', '2026-07-28',
+      CONFORMANCE_CLI, 'authorization', '--url', base, `--client-id=${client.client_id}`, '--resource', `${base}/mcp`, '-p', String(port), '-o', output, '--spec-version', '2026-07-28',
     ], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
