@@ -62,8 +62,10 @@ t.test('the documented stdio command beside a running server: the same data, thr
   const { data } = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email: 'bob@example.com', password: 'correct horse battery' })
   const token = data.session!.access_token
 
-  const { client, stderr } = await spawnDocumented(t, { AUTH_MODE: 'jwt', DATA_DIR: dataDir, PORT: new URL(server.url).port, MCP_AUTH_TOKEN: token })
+  // No PORT of its own (finding 17.4): it reaches the server where the database's lock says it answers.
+  const { client, stderr } = await spawnDocumented(t, { AUTH_MODE: 'jwt', DATA_DIR: dataDir, MCP_AUTH_TOKEN: token })
   t.match(stderr(), /through the server already running on this data/, 'it relays to the running server instead of refusing')
+  t.match(stderr(), `"endpoint":"http://127.0.0.1:${new URL(server.url).port}/mcp"`, 'at the address that server recorded, not its own BASE_URL')
   const me = await ok(client, 'whoami')
   t.equal(me.id, data.user!.id)
   await ok(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Shared', slug: 'shared' } })
