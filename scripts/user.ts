@@ -110,9 +110,11 @@ async function viaAdminApi(config: Config, request: { command: string; email?: s
   // Loaded only on this path, so the common one starts as fast as before.
   const [{ createClient }, { loadSigningKeys }] = await Promise.all([import('@supabase/supabase-js'), import('../src/embedded-auth/keys.ts')])
   const key = config.supabaseServiceRoleKey ?? (await loadSigningKeys(config.dataDir)).serviceRoleKey
-  const admin = createClient(config.baseUrl, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }).auth.admin
+  // The server holding the database said where it answers; BASE_URL here may name another port.
+  const serverUrl = inUse.serverUrl ?? config.baseUrl
+  const admin = createClient(serverUrl, key, { auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false } }).auth.admin
   const unreachable = (error: { message: string; status?: number }) =>
-    new Refusal(`${inUse.message}; its admin API at ${config.baseUrl}/auth/v1/admin could not be used either: ${error.message}${error.status ? ` (${error.status})` : ''}`)
+    new Refusal(`${inUse.message}; its admin API at ${serverUrl}/auth/v1/admin could not be used either: ${error.message}${error.status ? ` (${error.status})` : ''}`)
   const allUsers = async () => {
     const users = []
     for (let page = 1; ; page++) {

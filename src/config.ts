@@ -333,7 +333,7 @@ function listOf(value: string | undefined): string[] {
 }
 
 /** The URL a browser on this machine uses for a bind address. */
-function urlHostFor(host: string): string {
+export function urlHostFor(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost'
   return isIP(host) === 6 ? `[${host}]` : host
 }

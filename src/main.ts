@@ -68,7 +68,9 @@ async function serveOnStdio(config: Config) {
     db = await openDatabase(config, (line) => stderrLog('info', line))
   } catch (error) {
     if (!(error instanceof DatabaseInUseError)) throw error
-    return bridgeStdioToServer(new URL(`${config.baseUrl}/mcp`), config.mcpAuthToken, stderrLog)
+    // The oauth mode's /mcp takes only its own OAuth flow's access tokens, not a session token.
+    const hint = config.authMode === 'oauth' && config.oauth.upstream !== 'delegate' && config.oauth.accessTokens === 'bound' ? 'an oauth-mode server takes only access tokens of its own OAuth flow at /mcp: see docs/mcp.md, stdio' : undefined
+    return bridgeStdioToServer(new URL(`${error.serverUrl ?? config.baseUrl}/mcp`), config.mcpAuthToken, stderrLog, hint)
   }
   try {
     const localJwks = config.embeddedAuth.enabled ? [(await loadSigningKeys(config.dataDir, config.databaseUrl ? db : undefined)).publicJwk] : undefined

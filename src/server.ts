@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDeps } from './app.ts'
-import type { Config } from './config.ts'
+import { urlHostFor, type Config } from './config.ts'
 import type { Db } from './db/db.ts'
 import { join } from 'node:path'
 import { createsEmbeddedDatabase, openDatabase, type Notice } from './db/open.ts'
@@ -14,6 +14,16 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
+/**
+ * Where this server answers on this machine (its port, BASE_URL's path), for the commands that
+ * go through it while it holds the embedded database: their own BASE_URL may name another port,
+ * where another program could receive their keys and tokens.
+ */
+function localUrl(config: Config): string | undefined {
+  if (!config.port) return undefined
+  return `http://${urlHostFor(config.host)}:${config.port}${new URL(config.baseUrl).pathname.replace(/\/+$/, '')}`
+}
+
 /** Opens the database, builds the app and listens: what `npm start` and end-to-end tests share. */
 export async function startServer(config: Config, deps: Partial<AppDeps> = {}, options: { notice?: Notice } = {}): Promise<RunningServer> {
   const notice = options.notice ?? (() => {})
@@ -25,7 +35,7 @@ export async function startServer(config: Config, deps: Partial<AppDeps> = {}, o
   let db: Db | undefined
   let app: FastifyInstance
   try {
-    db = deps.db ?? (await openDatabase(config, notice))
+    db = deps.db ?? (await openDatabase(config, notice, localUrl(config)))
     app = await buildApp(config, { ...deps, db })
     // Bound beside the placeholder before it lets go of the port.
     await listenQuietly(app, config, placeholder && { port: placeholder.port, reusePort: true })

@@ -4,12 +4,35 @@ import { StdioServerTransport } from '@modelcontextprotocol/server/stdio'
 import { jsonRpcError } from './mcp/http-common.ts'
 import type { StderrLog } from './mcp/stdio.ts'
 
+/** The message of a JSON-RPC error body the running server answered, if it is one. */
+function serverMessage(body: unknown): string | undefined {
+  try {
+    const message = (JSON.parse(String(body)) as { error?: { message?: unknown } }).error?.message
+    return typeof message === 'string' ? message : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * What the stdio client is told when a request could not be relayed. The SDK's transport
+ * carries the HTTP status on its error; a 401 is about MCP_AUTH_TOKEN, and says what the
+ * server said of it (and `refusalHint`, what this configuration needs) rather than only
+ * the transport's wording.
+ */
+export function relayFailure(error: Error & { status?: unknown; data?: { text?: unknown } }, token: string | undefined, refusalHint?: string): string {
+  if (error.status !== 401) return error.message
+  if (!token) return 'authentication required: set MCP_AUTH_TOKEN'
+  const said = serverMessage(error.data?.text)
+  return `the running server refused MCP_AUTH_TOKEN${said ? `: ${said}` : ''}${refusalHint ? ` (${refusalHint})` : ''}`
+}
+
 /**
  * stdio for a client, relayed to the MCP endpoint of the server already running on this
  * data: the embedded database belongs to one process, so this one speaks through it, with
  * `token` (MCP_AUTH_TOKEN) on every request. Resolves when stdin ends.
  */
-export async function bridgeStdioToServer(endpoint: URL, token: string | undefined, log: StderrLog): Promise<void> {
+export async function bridgeStdioToServer(endpoint: URL, token: string | undefined, log: StderrLog, refusalHint?: string): Promise<void> {
   const upstream = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: token ? { authorization: `Bearer ${token}` } : {} } })
   const local = new StdioServerTransport()
   const initializing = new Set<string | number>()
@@ -26,8 +49,7 @@ export async function bridgeStdioToServer(endpoint: URL, token: string | undefin
   local.onmessage = (message: JSONRPCMessage) => {
     if (isJSONRPCRequest(message) && message.method === 'initialize') initializing.add(message.id)
     upstream.send(message).catch((error: Error) => {
-      const reason = /401|Unauthorized/i.test(error.message) ? (token ? 'the running server refused MCP_AUTH_TOKEN' : 'authentication required: set MCP_AUTH_TOKEN') : error.message
-      if (isJSONRPCRequest(message)) void local.send(jsonRpcError(-32001, reason, message.id) as JSONRPCMessage)
+      if (isJSONRPCRequest(message)) void local.send(jsonRpcError(-32001, relayFailure(error, token, refusalHint), message.id) as JSONRPCMessage)
       else log('warn', 'a message could not be relayed to the running server', { error: error.message })
     })
   }

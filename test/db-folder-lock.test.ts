@@ -53,8 +53,15 @@ t.test('the lock names its holder with what tells it from a later process with t
   t.equal(holder.startTime, startTimeOf(process.pid), 'with its start time')
   t.equal(holder.bootId, table.bootId(), 'and the boot it belongs to')
   t.equal(lock.tookOver, undefined, 'a fresh lock takes nothing over')
+  t.equal(holder.url, undefined, 'and no address when the holder serves none')
   lock.release()
   t.notOk(existsSync(file), 'releasing removes it')
+
+  // finding 17.4: a server records where it answers, for the commands that go through it.
+  const server = acquireLock(file, table, 'http://localhost:9999/fastmcp')
+  t.equal(parseHolder(readFileSync(file, 'utf8'))!.url, 'http://localhost:9999/fastmcp', 'a server records where it answers')
+  server.release()
+  t.equal(parseHolder('42\nurl file:///etc/passwd\n')!.url, undefined, 'and only an http address is read back')
 })
 
 t.test('a live holder keeps the folder: a second server is refused with the usual message', async (t) => {

@@ -56,4 +56,8 @@ t.test('the first start says it is creating the embedded database, and /health a
   t.equal((await fetch(`${url}/ready`)).status, 200, 'the server is ready')
   t.match(stderr, /atoms-mcp listening on /, 'and its banner follows')
   t.equal(stdout, '', 'nothing on stdout')
+
+  // finding 17.3: Ctrl-C in a terminal ends it as gracefully as SIGTERM does.
+  child.kill('SIGINT')
+  t.equal(await exited, 0, 'Ctrl-C (SIGINT) ends it with exit 0')
 })

@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { callTool } from '../scripts/lib/mcp-call.ts'
 import { spawnServer } from '../scripts/lib/spawn-server.ts'
 import { EMBEDDED_ANON_KEY } from '../src/config.ts'
+import { relayFailure } from '../src/stdio-bridge.ts'
 import { supabaseClient } from './helpers/auth.ts'
 import { seededDataDir } from './helpers/backends.ts'
 import { call, ok } from './helpers/mcp.ts'
@@ -61,13 +62,29 @@ t.test('the documented stdio command beside a running server: the same data, thr
   const { data } = await supabaseClient(server.url, EMBEDDED_ANON_KEY).auth.signUp({ email: 'bob@example.com', password: 'correct horse battery' })
   const token = data.session!.access_token
 
-  const { client, stderr } = await spawnDocumented(t, { AUTH_MODE: 'jwt', DATA_DIR: dataDir, PORT: new URL(server.url).port, MCP_AUTH_TOKEN: token })
+  // No PORT of its own (finding 17.4): it reaches the server where the database's lock says it answers.
+  const { client, stderr } = await spawnDocumented(t, { AUTH_MODE: 'jwt', DATA_DIR: dataDir, MCP_AUTH_TOKEN: token })
   t.match(stderr(), /through the server already running on this data/, 'it relays to the running server instead of refusing')
+  t.match(stderr(), `"endpoint":"http://127.0.0.1:${new URL(server.url).port}/mcp"`, 'at the address that server recorded, not its own BASE_URL')
   const me = await ok(client, 'whoami')
   t.equal(me.id, data.user!.id)
   await ok(client, 'entity_tool', { operation: 'create', entity_type: 'organization', data: { name: 'Shared', slug: 'shared' } })
   const seen = await callTool(server.url, token, 'entity_tool', { operation: 'list', entity_type: 'organization' })
   t.same(seen.value.items.map((o: { slug: string }) => o.slug), ['shared'], 'what stdio wrote, the HTTP server serves')
+
+  // finding 17.2: a refused token was passed on in the transport's wording, not said to be the token's fault.
+  await t.rejects(
+    spawnDocumented(t, { AUTH_MODE: 'jwt', DATA_DIR: dataDir, PORT: new URL(server.url).port, MCP_AUTH_TOKEN: `${token.slice(0, -4)}AAAA` }),
+    /the running server refused MCP_AUTH_TOKEN: the access token/,
+    'a token the running server refuses is said to be refused, with the server\'s reason',
+  )
+})
+
+t.test('finding 17.2: a relayed refusal in the oauth mode says which tokens its /mcp takes', async (t) => {
+  const refused = Object.assign(new Error('Error POSTing to endpoint: …'), { status: 401, data: { text: JSON.stringify({ jsonrpc: '2.0', id: 0, error: { code: -32001, message: 'the access token is signed by a key this server does not know' } }) } })
+  t.equal(relayFailure(refused, 'a-session-token', 'an oauth-mode server takes only access tokens of its own OAuth flow'), 'the running server refused MCP_AUTH_TOKEN: the access token is signed by a key this server does not know (an oauth-mode server takes only access tokens of its own OAuth flow)')
+  t.equal(relayFailure(refused, undefined), 'authentication required: set MCP_AUTH_TOKEN')
+  t.equal(relayFailure(Object.assign(new Error('fetch failed'), { status: undefined }), 'token'), 'fetch failed', 'anything but a 401 keeps its own message')
 })
 
 t.test('the documented stdio command writes nothing but JSON-RPC on stdout', async (t) => {

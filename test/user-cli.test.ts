@@ -94,9 +94,10 @@ for (const backend of backends()) {
     t.equal(alice.error?.code, 'invalid_credentials', 'the removed user cannot')
 
     if (backend.name === 'pglite') {
+      // The command's env names no PORT: it finds the server where the lock says it answers.
       const busy = await runCli(cwd, env, 'list')
-      t.equal(busy.code, 1, 'the embedded database is refused while the server has it open')
-      t.match(busy.stderr, /in use by process \d+/)
+      t.equal(busy.code, 0, 'while the server has the embedded database open, the command goes through it')
+      t.match(busy.stdout, /bob@example\.com/)
     } else {
       const shared = await runCli(cwd, env, 'add', 'dave@example.com', '--password', 'correct horse')
       t.equal(shared.code, 0, 'PostgreSQL is shared with a running server')

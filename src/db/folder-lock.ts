@@ -11,6 +11,11 @@ export interface LockHolder {
   /** Unknown off Linux, and in locks written before the start time was recorded. */
   startTime?: string
   bootId?: string
+  /**
+   * Where the holder answers HTTP on this machine, when it is a server: the commands that go
+   * through a running server use it rather than their own BASE_URL, which may name another port.
+   */
+  url?: string
 }
 
 /** What /proc says about a process: undefined when it does not exist. */
@@ -69,7 +74,7 @@ export function describeSelf(table: ProcessTable = procTable()): LockHolder {
 
 /** First line the pid (what an operator reads), then `key value` lines. */
 export function formatHolder(holder: LockHolder): string {
-  return [String(holder.pid), holder.startTime && `start ${holder.startTime}`, holder.bootId && `boot ${holder.bootId}`].filter(Boolean).join('\n') + '\n'
+  return [String(holder.pid), holder.startTime && `start ${holder.startTime}`, holder.bootId && `boot ${holder.bootId}`, holder.url && `url ${holder.url}`].filter(Boolean).join('\n') + '\n'
 }
 
 export function parseHolder(text: string): LockHolder | undefined {
@@ -81,6 +86,7 @@ export function parseHolder(text: string): LockHolder | undefined {
     const [key, value] = line.trim().split(/\s+/, 2)
     if (key === 'start' && value) holder.startTime = value
     if (key === 'boot' && value) holder.bootId = value
+    if (key === 'url' && value && /^https?:\/\//.test(value)) holder.url = value
   }
   return holder
 }
@@ -120,8 +126,8 @@ export class LockHeldError extends Error {
  * wins; a stale lock is first moved aside (a rename only one of several can make), and
  * taken over only if what was moved is still the stale lock that was read.
  */
-export function acquireLock(lockFile: string, table: ProcessTable = procTable()): HeldLock {
-  const self = formatHolder(describeSelf(table))
+export function acquireLock(lockFile: string, table: ProcessTable = procTable(), url?: string): HeldLock {
+  const self = formatHolder({ ...describeSelf(table), url })
   let tookOver: HeldLock['tookOver']
   for (let attempt = 0; attempt < 5; attempt++) {
     try {

@@ -16,10 +16,12 @@ export const createsEmbeddedDatabase = (config: Pick<Config, 'databaseUrl' | 'da
 export async function openDatabase(
   config: Pick<Config, 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements'>>,
   notice: Notice = () => {},
+  /** Where the server opening it answers, recorded in the embedded database's lock. */
+  serves?: string,
 ): Promise<Db> {
   const embeddedDir = join(config.dataDir, 'pgdata')
   if (!config.databaseUrl && isNewEmbeddedFolder(embeddedDir)) await prepareInChildProcess(embeddedDir)
-  const db = config.databaseUrl ? await openPostgres(config.databaseUrl, { preparedStatements: config.databasePreparedStatements }) : await openPglite(embeddedDir, { notice })
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl, { preparedStatements: config.databasePreparedStatements }) : await openPglite(embeddedDir, { notice, serves })
   try {
     await migrate(db)
   } catch (error) {

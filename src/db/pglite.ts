@@ -54,12 +54,15 @@ function literalSession(pg: PGlite, tx: Transaction, settings: string): Queryabl
 
 /** The embedded database folder is already open in another live process. */
 export class DatabaseInUseError extends Error {
-  constructor(dir: string, pid: number, lockFile: string) {
+  /** Where the holder answers, when it recorded that (a server does). */
+  readonly serverUrl: string | undefined
+  constructor(dir: string, pid: number, lockFile: string, serverUrl?: string) {
     super(
       `the embedded database in ${dir} is in use by process ${pid} (a running atoms-mcp?); ` +
         `stop it first, or set DATABASE_URL to share a PostgreSQL server (if no such process runs, delete ${lockFile})`,
     )
     this.name = 'DatabaseInUseError'
+    this.serverUrl = serverUrl
   }
 }
 
@@ -69,17 +72,17 @@ export class DatabaseInUseError extends Error {
  * holder is gone, a zombie, or a pid since given to another process is taken over, so that
  * a server killed without warning always comes back on its own.
  */
-async function claim(dir: string, notice: (line: string) => void): Promise<() => void> {
+async function claim(dir: string, notice: (line: string) => void, url: string | undefined): Promise<() => void> {
   const lockFile = `${dir}.lock`
   // A holder killed a moment ago may still be tearing its memory down; it is given a second to go.
   for (let waited = 0; ; waited += 100) {
     try {
-      const lock = acquireLock(lockFile)
+      const lock = acquireLock(lockFile, undefined, url)
       if (lock.tookOver) notice(`took over the stale lock of the embedded database in ${dir}: it named process ${lock.tookOver.holder.pid}, and ${lock.tookOver.reason}`)
       return lock.release
     } catch (error) {
       if (!(error instanceof LockHeldError)) throw error
-      if (waited >= 1000) throw new DatabaseInUseError(dir, error.holder.pid, lockFile)
+      if (waited >= 1000) throw new DatabaseInUseError(dir, error.holder.pid, lockFile, error.holder.url)
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
@@ -93,9 +96,9 @@ async function claim(dir: string, notice: (line: string) => void): Promise<() =>
 const EMBEDDED_SETTINGS = ['shared_buffers=16MB']
 
 /** The embedded database: PostgreSQL compiled to WebAssembly, persisted in `dir`. */
-export async function openPglite(dir: string | undefined, options: { notice?: (line: string) => void } = {}): Promise<Db> {
+export async function openPglite(dir: string | undefined, options: { notice?: (line: string) => void; serves?: string } = {}): Promise<Db> {
   if (dir) mkdirSync(dir, { recursive: true })
-  const release = dir ? await claim(dir, options.notice ?? (() => {})) : () => {}
+  const release = dir ? await claim(dir, options.notice ?? (() => {}), options.serves) : () => {}
   let pg: PGlite
   try {
     pg = new PGlite(dir, { postgresqlconf: EMBEDDED_SETTINGS })

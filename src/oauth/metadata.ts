@@ -28,6 +28,16 @@ export function authorizationServerMetadata(urls: OAuthUrls, options: { introspe
 }
 
 /**
+ * The same metadata at the OpenID Connect Discovery URLs. Clients that find it there parse it
+ * as an OpenID Provider document and refuse it without that format's required members; this
+ * server issues no ID tokens (`openid` is not among its scopes), so these only describe its
+ * subjects and the algorithm of its keys.
+ */
+export function openIdConfiguration(metadata: ReturnType<typeof authorizationServerMetadata>) {
+  return { ...metadata, subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'] }
+}
+
+/**
  * RFC 9728 protected resource metadata for the MCP endpoint. It lists the resource's own
  * scopes, never `offline_access` (2026-07-28: a refresh token is the AS's business).
  */

@@ -46,8 +46,11 @@ export function oauthUrls(baseUrl: string): OAuthUrls {
     signIn: at('/authorize/sign-in'),
     provider: at('/authorize/provider'),
     consent: at('/authorize/consent'),
-    // RFC 9728 §3.1 and RFC 8414 §3.1: the well-known segment goes between host and path.
-    protectedResourceMetadata: `${url.origin}/.well-known/oauth-protected-resource${basePath}/mcp`,
+    // What the 401 advertises: under BASE_URL's path, so one proxy rule for that path serves a
+    // client that follows the challenge (the RFC 9728 §3.1 form at the root is served as well;
+    // without a path the two are the same URL).
+    protectedResourceMetadata: `${issuer}/.well-known/oauth-protected-resource/mcp`,
+    // RFC 8414 §3.1: the well-known segment goes between host and path.
     authorizationServerMetadata: `${url.origin}/.well-known/oauth-authorization-server${basePath}`,
   }
 }

@@ -27,17 +27,29 @@ t.test('BASE_URL with a path mounts every surface under it: the SDK OAuth client
   })
   t.equal(challenge.status, 401)
   const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge.headers.get('www-authenticate') ?? '')?.[1]
-  t.equal(metadataUrl, `${origin}/.well-known/oauth-protected-resource/fastmcp/mcp`)
+  t.equal(metadataUrl, `${base}/.well-known/oauth-protected-resource/mcp`, 'the 401 points at metadata under the path')
   const metadata = (await (await fetch(metadataUrl!)).json()) as { resource: string }
   t.equal(metadata.resource, `${base}/mcp`, 'the advertised resource is the URL the client was given')
+  const atRoot = (await (await fetch(`${origin}/.well-known/oauth-protected-resource/fastmcp/mcp`)).json()) as { resource: string }
+  t.equal(atRoot.resource, `${base}/mcp`, 'and the same document is at the RFC 9728 place, for clients that ignore the challenge')
 
+  // finding 17.1: the site forwards only /fastmcp/* to this server (one proxy rule) and answers
+  // 404 for everything else; the client still signs in and calls a tool.
+  const outsidePath: string[] = []
+  const behindOneRule = (url: string | URL, init?: RequestInit) => {
+    if (new URL(url).pathname.startsWith('/fastmcp/')) return fetch(url, init)
+    outsidePath.push(new URL(url).pathname)
+    return Promise.resolve(new Response('not here', { status: 404 }))
+  }
   const provider = new TestOAuthProvider({ email: 'ada@example.com', password: 'correct horse battery' })
   const serverUrl = `${base}/mcp`
-  t.equal(await auth(provider, { serverUrl }), 'REDIRECT', 'the client discovers everything from the bare URL and is sent to sign in')
-  t.equal(await auth(provider, { serverUrl, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
+  const viaChallenge = { serverUrl, resourceMetadataUrl: new URL(metadataUrl!), fetchFn: behindOneRule }
+  t.equal(await auth(provider, viaChallenge), 'REDIRECT', 'the client discovers everything from the bare URL and its 401, and is sent to sign in')
+  t.equal(await auth(provider, { ...viaChallenge, authorizationCode: provider.pendingCode! }), 'AUTHORIZED')
+  t.comment(`outside the path the client also tried, and did without: ${outsidePath.join(', ') || 'nothing'}`)
 
   const client = new Client({ name: 'base-path', version: '1.0.0' })
-  await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider }))
+  await client.connect(new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider, fetch: behindOneRule }))
   t.teardown(() => client.close())
   const whoami = (await client.callTool({ name: 'whoami', arguments: {} })) as { content: { text: string }[]; isError?: boolean }
   t.notOk(whoami.isError)

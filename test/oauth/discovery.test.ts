@@ -123,7 +123,11 @@ t.test('SEP-2351: the default oauth-authorization-server suffix, path inserted (
       ]) {
         const response = await fetch(`${origin}${form}`)
         t.equal(response.status, 200, form)
-        t.same(await response.json(), metadata, `${form}: the same document`)
+        const document: any = await response.json()
+        if (form.includes('openid-configuration')) {
+          // finding 17.1: behind one proxy rule for the path this is the only form a client reaches, and the SDK refused it.
+          t.same(document, { ...metadata, subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'] }, `${form}: the same document, with the members an OpenID Provider document requires`)
+        } else t.same(document, metadata, `${form}: the same document`)
       }
       for (const form of [`/.well-known/oauth-protected-resource${path}/mcp`, `/.well-known/oauth-protected-resource${path}`, `${path}/.well-known/oauth-protected-resource`]) {
         const response = await fetch(`${origin}${form}`)

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { authorizationServerMetadata, protectedResourceMetadata } from '../metadata.ts'
+import { authorizationServerMetadata, openIdConfiguration, protectedResourceMetadata } from '../metadata.ts'
 import { pathOf, type OAuthUrls } from '../urls.ts'
 
 const documentSchema = { response: { 200: { type: 'object', additionalProperties: true } } } as const
 
 /**
  * The discovery documents, at every URL a client may derive (RFC 8414 §3.1 path insertion,
- * OpenID Connect Discovery's path appending, RFC 9728 §3.1 path-suffixed and root forms).
+ * OpenID Connect Discovery's path appending, RFC 9728 §3.1 path-suffixed and root forms), and
+ * under BASE_URL's path, where the 401 points.
  */
 export function discoveryPaths(urls: OAuthUrls) {
   const base = urls.basePath
@@ -21,6 +22,7 @@ export function discoveryPaths(urls: OAuthUrls) {
     `/.well-known/oauth-protected-resource${base}`,
     `/.well-known/oauth-protected-resource`,
     `${base}/.well-known/oauth-protected-resource`,
+    `${base}/.well-known/oauth-protected-resource/mcp`,
   ])
   return { asPaths, prmPaths }
 }
@@ -34,12 +36,14 @@ export interface DiscoveryOptions {
 
 export async function discoveryRoutes(app: FastifyInstance, { urls, introspection, jwks }: DiscoveryOptions) {
   const asMetadata = authorizationServerMetadata(urls, { introspection, signsTokens: jwks !== undefined })
+  const openId = openIdConfiguration(asMetadata)
   const prm = protectedResourceMetadata(urls)
   const { asPaths, prmPaths } = discoveryPaths(urls)
   for (const path of asPaths) {
+    const document = path.includes('/openid-configuration') ? openId : asMetadata
     app.get(path, { schema: documentSchema }, async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300')
-      return asMetadata
+      return document
     })
   }
   for (const path of prmPaths) {
