@@ -56,10 +56,12 @@ function literalSession(pg: PGlite, tx: Transaction, settings: string): Queryabl
 export class DatabaseInUseError extends Error {
   /** Where the holder answers, when it recorded that (a server does). */
   readonly serverUrl: string | undefined
-  constructor(dir: string, pid: number, lockFile: string, serverUrl?: string) {
+  constructor(dir: string, pid: number, serverUrl?: string) {
     super(
       `the embedded database in ${dir} is in use by process ${pid} (a running atoms-mcp?); ` +
-        `stop it first, or set DATABASE_URL to share a PostgreSQL server (if no such process runs, delete ${lockFile})`,
+        // A lock whose process is gone, or is another program now, is taken over on its own:
+        // this is said only of a live server, whose lock must not be deleted.
+        `stop it first, or set DATABASE_URL to share a PostgreSQL server`,
     )
     this.name = 'DatabaseInUseError'
     this.serverUrl = serverUrl
@@ -82,7 +84,7 @@ async function claim(dir: string, notice: (line: string) => void, url: string | 
       return lock.release
     } catch (error) {
       if (!(error instanceof LockHeldError)) throw error
-      if (waited >= 1000) throw new DatabaseInUseError(dir, error.holder.pid, lockFile, error.holder.url)
+      if (waited >= 1000) throw new DatabaseInUseError(dir, error.holder.pid, error.holder.url)
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
