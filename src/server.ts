@@ -5,6 +5,7 @@ import type { Db } from './db/db.ts'
 import { join } from 'node:path'
 import { createsEmbeddedDatabase, openDatabase, type Notice } from './db/open.ts'
 import { listenWhileStarting, type StartingListener } from './http/while-starting.ts'
+import { withoutTrailingSlashes } from './http/trailing-slashes.ts'
 
 export interface RunningServer {
   app: FastifyInstance
@@ -21,7 +22,7 @@ export interface RunningServer {
  */
 function localUrl(config: Config): string | undefined {
   if (!config.port) return undefined
-  return `http://${urlHostFor(config.host)}:${config.port}${new URL(config.baseUrl).pathname.replace(/\/+$/, '')}`
+  return `http://${urlHostFor(config.host)}:${config.port}${withoutTrailingSlashes(new URL(config.baseUrl).pathname)}`
 }
 
 /** Opens the database, builds the app and listens: what `npm start` and end-to-end tests share. */
