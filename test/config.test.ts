@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ConfigError, EMBEDDED_ANON_KEY, LEGACY_ALIASES, loadConfig } from '../src/config.ts'
 import { tempDir } from './helpers/backends.ts'
+import { isolatedEnv } from './helpers/child-env.ts'
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 
@@ -134,7 +135,7 @@ t.test('npm start with a bad environment: exit 1, one line per problem, no stack
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
   const result = spawnSync(process.execPath, [MAIN], {
     cwd,
-    env: { PATH: process.env.PATH, AUTH_MODE: 'magic', PORT: '70000', SUPABASE_URL: 'htp//broken' },
+    env: isolatedEnv({ AUTH_MODE: 'magic', PORT: '70000', SUPABASE_URL: 'htp//broken' }),
     encoding: 'utf8',
     timeout: 30_000,
   })

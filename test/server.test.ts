@@ -11,6 +11,7 @@ import { backends, tempDir, seededDataDir } from './helpers/backends.ts'
 import { memoryStorage, signInThroughBrowser } from './helpers/browser.ts'
 import { startTestServer } from './helpers/server.ts'
 import { SERVER_CLIENT } from './helpers/supabase.ts'
+import { isolatedEnv } from './helpers/child-env.ts'
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url))
 
@@ -147,7 +148,7 @@ t.test('npm start: banner first, /health up, SIGTERM finishes the request in fli
   const port = await freePort()
   const child = spawn(process.execPath, [MAIN], {
     cwd,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' },
+    env: isolatedEnv({ HOST: '127.0.0.1', PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
@@ -210,7 +211,7 @@ t.test('start-up failures are one line and exit 1', async (t) => {
   t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
   const run = (env: Record<string, string>) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH, HOST: '127.0.0.1', DATA_DIR: cwd, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+      const child = spawn(process.execPath, [MAIN], { cwd, env: isolatedEnv({ HOST: '127.0.0.1', DATA_DIR: cwd, ...env }), stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       child.stderr!.on('data', (chunk) => (stderr += chunk))
       child.on('close', (code) => resolve({ code, stderr }))

@@ -11,13 +11,14 @@ import { relayFailure } from '../src/stdio-bridge.ts'
 import { supabaseClient } from './helpers/auth.ts'
 import { seededDataDir } from './helpers/backends.ts'
 import { call, ok } from './helpers/mcp.ts'
+import { isolatedEnv } from './helpers/child-env.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 // The command docs/mcp.md's "stdio" part (and README's client list) gives a client to spawn, with the project's folder in place of /path/to/atoms-mcp.
 const COMMAND = { command: 'npm', args: ['--prefix', ROOT, 'run', '--silent', 'stdio'] }
 
 async function spawnDocumented(t: { teardown(fn: () => unknown): void }, env: Record<string, string>) {
-  const transport = new StdioClientTransport({ ...COMMAND, env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'pipe' })
+  const transport = new StdioClientTransport({ ...COMMAND, env: isolatedEnv(env), stderr: 'pipe' })
   let stderr = ''
   transport.stderr?.on('data', (chunk) => (stderr += String(chunk)))
   const client = new Client({ name: 'stdio-command-test', version: '1.0.0' })
@@ -90,7 +91,7 @@ t.test('finding 17.2: a relayed refusal in the oauth mode says which tokens its 
 t.test('the documented stdio command writes nothing but JSON-RPC on stdout', async (t) => {
   const dataDir = await seededDataDir()
   t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-  const child = spawn(COMMAND.command, COMMAND.args, { env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir }, stdio: ['pipe', 'pipe', 'ignore'] })
+  const child = spawn(COMMAND.command, COMMAND.args, { env: isolatedEnv({ DATA_DIR: dataDir }), stdio: ['pipe', 'pipe', 'ignore'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
   const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }

@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { backends, seededDataDir } from '../helpers/backends.ts'
 import { call, ok, signUp, startMcpServer } from '../helpers/mcp.ts'
+import { isolatedEnv } from '../helpers/child-env.ts'
 
 const NODE = process.execPath
 
@@ -12,7 +13,7 @@ async function spawnClient(t: { teardown(fn: () => unknown): void }, script: str
   const transport = new StdioClientTransport({
     command: NODE,
     args: [script],
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    env: isolatedEnv({ LOG_LEVEL: 'info', ...env }),
     stderr: 'pipe',
   })
   transport.stderr?.on('data', (chunk) => stderr.push(String(chunk)))
